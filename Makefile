@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# sluice: kernel-level egress enforcement for AI agents.
+#
+#   make              build the BPF object, its skeleton, sluiced and sluicectl
+#   make demo         run the built-in example (root)
+#   make test         unit + integration tests (root), ends "N passed, N failed"
+#   make unit         unit tests only (ASan/UBSan), no root needed
+#   make bench        benchmarks (root); BENCH_QUICK=1 for a smoke run
+#   make fuzz         fuzz the DNS parser for FUZZ_SECONDS (default 60)
+#   make V=1 ...      show the commands
+OUTPUT ?= .output
+V ?= 0
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUTPUT)
+LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-Wno-unused-function -Iinclude -I$(OUTPUT)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRCS := $(sort $(wildcard user/lib/*.c))
+LIB_OBJS := $(patsubst user/lib/%.c,$(OUTPUT)/lib/%.o,$(LIB_SRCS))
+SAN_OBJS := $(patsubst user/lib/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
+HDRS := $(wildcard include/sluice/*.h user/lib/*.h)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
+SKEL := $(OUTPUT)/sluice.skel.h
+BINS := $(OUTPUT)/sluiced $(OUTPUT)/sluicectl
+
+.PHONY: all deps demo test unit integration bench fuzz clean
+.DELETE_ON_ERROR:
+
+all: $(BINS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/san $(OUTPUT)/unit:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-vmlinux.sh $(BPFTOOL) $@
+
+$(OUTPUT)/sluice.bpf.o: bpf/sluice.bpf.c $(wildcard bpf/*.h) $(HDRS) $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(SKEL): $(OUTPUT)/sluice.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name sluice > $@
+
+$(OUTPUT)/lib/%.o: user/lib/%.c $(HDRS) $(SKEL) | $(OUTPUT)/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/san/%.o: user/lib/%.c $(HDRS) $(SKEL) | $(OUTPUT)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) -c $< -o $@
+
+$(OUTPUT)/libsluice.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUTPUT)/libsluice-san.a: $(SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUTPUT)/%: user/%.c $(OUTPUT)/libsluice.a $(HDRS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libsluice.a $(LDLIBS) -o $@
+
+$(OUTPUT)/unit/%: tests/unit/%.c $(OUTPUT)/libsluice-san.a $(HDRS) | $(OUTPUT)/unit
+	$(call msg,UNIT,$@)
+	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) -Itests/unit $< $(OUTPUT)/libsluice-san.a \
+		$(LDLIBS) -lcriterion -o $@
+
+# The test runner sums every suite into one closing "N passed, N failed".
+unit: $(UNIT_BINS)
+	$(Q)scripts/run-tests.sh unit $(UNIT_BINS)
+
+integration: $(BINS)
+	$(Q)scripts/run-tests.sh integration
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)scripts/run-tests.sh all $(UNIT_BINS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh $(OUTPUT)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/run.sh $(OUTPUT)
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
