@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sluiced's state and the operations on it: the agents it knows and their
+ * compiled policies, the cgroups enrolled as their runs, and the kernel
+ * maps that mirror both.  Every operation is all-or-nothing: it checks and
+ * compiles first, writes new kernel state beside the old, switches with one
+ * map update per agent, and only then removes what it replaced.
+ */
+#ifndef SLUICE_ENGINE_H
+#define SLUICE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+#include "compile.h"
+#include "diag.h"
+#include "maps.h"
+#include "policy.h"
+
+struct sl_engine;
+
+/* Control-plane events the engine reports (fields are taken). */
+typedef void (*sl_notify_fn)(void *ctx, const char *type, json_object *fields);
+
+struct sl_engine_cfg {
+	const char *cgroup_root;	/* absolute agents root */
+	struct sl_maps *maps;		/* owned by the caller */
+	sl_notify_fn notify;		/* may be NULL */
+	void *ctx;
+};
+
+/* What an event's ids mean, for enrichment. */
+struct sl_ident {
+	const char *agent;		/* NULL when unknown */
+	const char *spiffe_id;
+	const char *owner;
+	const char *task;		/* task name or NULL */
+	const char *cgroup;		/* run cgroup path or NULL */
+	const char *run;		/* run name or NULL */
+};
+
+struct sl_rule_info {
+	const char *agent;
+	const char *section;		/* "egress", "deny", "ask" */
+	int index;			/* within the agent's rules */
+	const char *id;			/* `id:` label or NULL */
+	struct sl_loc loc;
+};
+
+/*
+ * Everything an apply checks before it touches the kernel: cross-file
+ * checks and compiling each agent.  No engine needed (sluicectl validate).
+ */
+int sl_engine_validate(const struct sl_policy *pol, struct sl_diag *d);
+
+int sl_engine_new(struct sl_engine **out, const struct sl_engine_cfg *cfg);
+void sl_engine_free(struct sl_engine *e);
+
+/*
+ * Take over what an earlier daemon left in the pinned maps: enrolled run
+ * cgroups under the root are kept (re-pointed at the agents of the policy
+ * applied since), stale agents and sets are removed.  Call after the first
+ * apply.
+ */
+int sl_engine_adopt(struct sl_engine *e);
+
+/*
+ * Apply a policy (taken over by the engine, even on error).  prune removes
+ * agents the policy does not name.  On success *result describes what
+ * changed; on error nothing changed and d says why.
+ */
+int sl_engine_apply(struct sl_engine *e, struct sl_policy *pol, bool prune,
+		    json_object **result, struct sl_diag *d);
+
+/*
+ * Enroll pid (a stopped child of the caller) as a run of agent within task
+ * (NULL for none): a fresh cgroup under the agent's directory, entered into
+ * the kernel before the process is moved into it.
+ */
+int sl_engine_run(struct sl_engine *e, const char *agent, const char *task,
+		  pid_t pid, json_object **result, struct sl_diag *d);
+/* A watched run cgroup changed: end runs whose cgroups have emptied. */
+void sl_engine_reap(struct sl_engine *e);
+/* The inotify fd that tells when run cgroups empty, for the event loop. */
+int sl_engine_watch_fd(const struct sl_engine *e);
+
+/* What the kernel would decide now; as `sluicectl check`. */
+int sl_engine_check(struct sl_engine *e, const char *agent, const char *task,
+		    const uint8_t addr[16], uint16_t port, uint8_t proto,
+		    json_object **result, struct sl_diag *d);
+
+json_object *sl_engine_agents(struct sl_engine *e);
+json_object *sl_engine_status(struct sl_engine *e);
+
+/* Enrichment lookups; pointers live until the next engine call. */
+void sl_engine_ident(const struct sl_engine *e, uint64_t cgroup, uint32_t agent,
+		     uint32_t task, struct sl_ident *id);
+bool sl_engine_rule(const struct sl_engine *e, uint32_t rule_id, struct sl_rule_info *ri);
+uint32_t sl_engine_version(const struct sl_engine *e);
+
+#endif

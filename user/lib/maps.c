@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sluice.skel.h"
+#include "cgroup.h"
+#include "log.h"
+#include "maps.h"
+
+#define BPF_FS_MAGIC_NR	0xcafe4a11
+#define BPFFS_MOUNT	"/sys/fs/bpf"
+#define MAX_PROGS	16
+
+struct sl_maps {
+	struct sluice *skel;
+	struct bpf_link *links[MAX_PROGS];
+	int nlinks;
+	int lock_fd;
+	int ncpus;
+	char pin_dir[PATH_MAX];
+};
+
+int sl_maps_probe(void)
+{
+	char mnt[PATH_MAX];
+
+	if (geteuid() != 0) {
+		pr_warn("sluiced must run as root: it loads BPF programs and manages cgroups\n");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pr_warn("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); sluice needs CONFIG_DEBUG_INFO_BTF=y\n");
+		return -ENOTSUP;
+	}
+	if (sl_cgroup_mount(mnt, sizeof(mnt))) {
+		pr_warn("no cgroup v2 hierarchy is mounted (nothing of type cgroup2 in /proc/self/mountinfo)\n");
+		return -ENOENT;
+	}
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, NULL) != 1) {
+		pr_warn("this kernel cannot run cgroup socket-address BPF programs (CONFIG_CGROUP_BPF and CONFIG_BPF_SYSCALL are needed)\n");
+		return -ENOTSUP;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		pr_warn("this kernel has no BPF ring buffer (Linux 5.8 or later is needed)\n");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && (unsigned long)st.f_type == BPF_FS_MAGIC_NR;
+}
+
+int sl_maps_bpffs(const char *dir)
+{
+	if (!is_bpffs(BPFFS_MOUNT)) {
+		if (mkdir(BPFFS_MOUNT, 0700) && errno != EEXIST)
+			return -errno;
+		if (mount("bpf", BPFFS_MOUNT, "bpf", 0, "mode=0700")) {
+			pr_warn("cannot mount bpffs at %s: %s\n", BPFFS_MOUNT, strerror(errno));
+			return -errno;
+		}
+		pr_info("mounted bpffs at %s\n", BPFFS_MOUNT);
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	if (!is_bpffs(dir)) {
+		pr_warn("%s is not on a bpffs mount\n", dir);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *prefix,
+		    const char *name)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s%s", dir, prefix, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * A map pinned by an earlier sluiced is reused as it is: its size wins over
+ * the configuration (resizing would mean dropping enforcement state).  Key
+ * or value size differing means another build of sluice pinned it.
+ */
+static int adopt_map_size(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	if (info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.type != bpf_map__type(map)) {
+		pr_warn("%s was pinned by an incompatible sluice build; stop the agents and run sluiced --teardown\n",
+			path);
+		err = -EINVAL;
+		goto out;
+	}
+	if (info.max_entries != bpf_map__max_entries(map)) {
+		pr_info("%s: keeping the pinned size %u (configured %u)\n", path,
+			info.max_entries, bpf_map__max_entries(map));
+		err = bpf_map__set_max_entries(map, info.max_entries);
+	}
+out:
+	close(fd);
+	return err;
+}
+
+static int prepare_maps(struct sl_maps *m, const struct sl_maps_cfg *cfg)
+{
+	struct sluice *s = m->skel;
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	if (cfg->rules_max)
+		bpf_map__set_max_entries(s->maps.sl_rules, cfg->rules_max);
+	if (cfg->grants_max)
+		bpf_map__set_max_entries(s->maps.sl_grants, cfg->grants_max);
+	if (cfg->ringbuf_bytes)
+		bpf_map__set_max_entries(s->maps.sl_events, cfg->ringbuf_bytes);
+	bpf_object__for_each_map(map, s->obj) {
+		if (!strncmp(bpf_map__name(map), ".", 1))
+			continue;	/* .rodata and friends are not state */
+		err = pin_path(path, sizeof(path), m->pin_dir, "", bpf_map__name(map));
+		if (!err)
+			err = adopt_map_size(map, path);
+		if (!err)
+			err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int root_cgroup_id(const char *root, __u64 *id)
+{
+	uint64_t v;
+	int err = sl_cgroup_id(root, &v);
+
+	*id = v;
+	return err;
+}
+
+/* Adopt a pinned link: check where it is attached, then switch its program. */
+static int adopt_link(struct sl_maps *m, struct bpf_program *prog, const char *path,
+		      __u64 root_id)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	struct bpf_link *link;
+	int err;
+
+	link = bpf_link__open(path);
+	if (!link)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len)) {
+		err = -errno;
+		goto fail;
+	}
+	if (info.type == BPF_LINK_TYPE_CGROUP && info.cgroup.cgroup_id != root_id) {
+		pr_warn("%s is attached at another cgroup (id %llu); run sluiced --teardown with the same --bpffs first\n",
+			path, (unsigned long long)info.cgroup.cgroup_id);
+		err = -EEXIST;
+		goto fail;
+	}
+	err = bpf_link__update_program(link, prog);
+	if (err)
+		goto fail;
+	m->links[m->nlinks++] = link;
+	return 0;
+fail:
+	bpf_link__destroy(link);
+	return err;
+}
+
+static int attach_progs(struct sl_maps *m, const char *root, bool *adopted)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	struct bpf_link *link;
+	__u64 root_id;
+	int cg_fd, err;
+
+	err = root_cgroup_id(root, &root_id);
+	if (err)
+		return err;
+	cg_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0)
+		return -errno;
+	bpf_object__for_each_program(prog, m->skel->obj) {
+		if (m->nlinks == MAX_PROGS) {
+			err = -E2BIG;
+			break;
+		}
+		err = pin_path(path, sizeof(path), m->pin_dir, "link_", bpf_program__name(prog));
+		if (err)
+			break;
+		if (!access(path, F_OK)) {
+			err = adopt_link(m, prog, path, root_id);
+			if (err)
+				break;
+			*adopted = true;
+			continue;
+		}
+		link = bpf_program__attach_cgroup(prog, cg_fd);
+		if (!link) {
+			err = -errno;
+			pr_warn("cannot attach %s at %s: %s\n", bpf_program__name(prog),
+				root, strerror(-err));
+			break;
+		}
+		m->links[m->nlinks++] = link;
+		err = bpf_link__pin(link, path);
+		if (err)
+			break;
+	}
+	close(cg_fd);
+	return err;
+}
+
+static int lock_pin_dir(struct sl_maps *m)
+{
+	m->lock_fd = open(m->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->lock_fd < 0)
+		return -errno;
+	if (flock(m->lock_fd, LOCK_EX | LOCK_NB)) {
+		if (errno == EWOULDBLOCK)
+			pr_warn("another sluiced is using %s\n", m->pin_dir);
+		return -errno;
+	}
+	return 0;
+}
+
+int sl_maps_open(struct sl_maps **out, const struct sl_maps_cfg *cfg, bool *adopted)
+{
+	struct sl_maps *m;
+	int err;
+
+	*adopted = false;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->lock_fd = -1;
+	m->ncpus = libbpf_num_possible_cpus();
+	snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", cfg->pin_dir);
+	err = sl_maps_bpffs(m->pin_dir);
+	if (!err)
+		err = lock_pin_dir(m);
+	if (err)
+		goto fail;
+	m->skel = sluice__open();
+	if (!m->skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s\n", strerror(-err));
+		goto fail;
+	}
+	err = prepare_maps(m, cfg);
+	if (err)
+		goto fail;
+	err = sluice__load(m->skel);
+	if (err) {
+		pr_warn("the kernel refused sluice's BPF programs (%s); run with -v for the verifier log\n",
+			strerror(-err));
+		goto fail;
+	}
+	err = attach_progs(m, cfg->cgroup_root, adopted);
+	if (err)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	sl_maps_close(m);
+	return err;
+}
+
+void sl_maps_close(struct sl_maps *m)
+{
+	if (!m)
+		return;
+	/* Destroying a pinned link only drops our reference: the pin keeps it. */
+	for (int i = 0; i < m->nlinks; i++)
+		bpf_link__destroy(m->links[i]);
+	sluice__destroy(m->skel);
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	free(m);
+}
+
+int sl_maps_teardown(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(pin_dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	/* Links first, so the programs detach before their maps go. */
+	for (int pass = 0; pass < 2; pass++) {
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			bool is_link = !strncmp(de->d_name, "link_", 5);
+
+			if (de->d_name[0] == '.' || is_link != (pass == 0))
+				continue;
+			if (pin_path(path, sizeof(path), pin_dir, "", de->d_name) ||
+			    (unlink(path) && errno != ENOENT))
+				err = err ? err : -errno;
+		}
+	}
+	closedir(d);
+	if (rmdir(pin_dir) && errno != ENOENT)
+		err = err ? err : -errno;
+	return err;
+}
+
+int sl_maps_ringbuf_fd(const struct sl_maps *m)
+{
+	return bpf_map__fd(m->skel->maps.sl_events);
+}
+
+int sl_maps_counters(const struct sl_maps *m, uint64_t out[SL_CNT_MAX])
+{
+	int fd = bpf_map__fd(m->skel->maps.sl_counters);
+	__u64 vals[m->ncpus > 0 ? m->ncpus : 1];
+
+	for (__u32 i = 0; i < SL_CNT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			return -errno;
+		for (int c = 0; c < m->ncpus; c++)
+			out[i] += vals[c];
+	}
+	return 0;
+}
+
+int sl_maps_attached(const struct sl_maps *m, const char **names, const char **types, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, m->skel->obj) {
+		if (n == max)
+			break;
+		names[n] = bpf_program__name(prog);
+		types[n] = libbpf_bpf_attach_type_str(bpf_program__expected_attach_type(prog));
+		n++;
+	}
+	return n;
+}
+
+static int trie_fd(const struct sl_maps *m, enum sl_trie t)
+{
+	return bpf_map__fd(t == SL_TRIE_RULES ? m->skel->maps.sl_rules : m->skel->maps.sl_grants);
+}
+
+static void rule_key(struct sl_rule_key *k, uint32_t set, const struct sl_prefix *p)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = SL_SET_BITS + p->len;
+	k->set = htonl(set);
+	memcpy(k->addr, p->addr, sizeof(k->addr));
+}
+
+static int write_items(int fd, uint32_t set, const struct sl_citem *it, size_t n,
+		       size_t *done)
+{
+	struct sl_rule_key k;
+
+	for (*done = 0; *done < n; (*done)++) {
+		rule_key(&k, set, &it[*done].pfx);
+		if (bpf_map_update_elem(fd, &k, &it[*done].val, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static void delete_prefixes(int fd, uint32_t set, const struct sl_prefix *p,
+			    size_t stride, size_t n)
+{
+	struct sl_rule_key k;
+
+	for (size_t i = 0; i < n; i++) {
+		rule_key(&k, set, (const struct sl_prefix *)((const char *)p + i * stride));
+		bpf_map_delete_elem(fd, &k);
+	}
+}
+
+int sl_maps_set_write(struct sl_maps *m, enum sl_trie t, uint32_t set,
+		      const struct sl_cset *cs)
+{
+	int fd = trie_fd(m, t), err;
+	size_t done;
+
+	err = write_items(fd, set, cs->items, cs->n, &done);
+	if (err) {
+		pr_warn("writing set %u: %s after %zu of %zu keys%s\n", set, strerror(-err),
+			done, cs->n, err == -ENOSPC || err == -E2BIG ? " (map full: raise its size)" : "");
+		delete_prefixes(fd, set, &cs->items[0].pfx, sizeof(cs->items[0]), done);
+	}
+	return err;
+}
+
+int sl_maps_set_delete(struct sl_maps *m, enum sl_trie t, uint32_t set,
+		       const struct sl_cset *cs)
+{
+	if (cs->n)
+		delete_prefixes(trie_fd(m, t), set, &cs->items[0].pfx, sizeof(cs->items[0]), cs->n);
+	return 0;
+}
+
+int sl_maps_set_update(struct sl_maps *m, enum sl_trie t, uint32_t set,
+		       const struct sl_cset *old, const struct sl_cset *new)
+{
+	struct sl_prefix *del = NULL;
+	struct sl_citem *upd = NULL;
+	size_t n_upd = 0, n_del = 0, done;
+	int fd = trie_fd(m, t), err;
+
+	err = sl_cset_diff(old, new, &upd, &n_upd, &del, &n_del);
+	if (err)
+		return err;
+	err = write_items(fd, set, upd, n_upd, &done);
+	if (!err)
+		delete_prefixes(fd, set, del, sizeof(*del), n_del);
+	else
+		pr_warn("updating set %u: %s\n", set, strerror(-err));
+	free(upd);
+	free(del);
+	return err;
+}
+
+int sl_maps_set_lookup(const struct sl_maps *m, enum sl_trie t, uint32_t set,
+		       const uint8_t addr[16], struct sl_rule_val *val)
+{
+	struct sl_prefix p = { .len = 128 };
+	struct sl_rule_key k;
+
+	memcpy(p.addr, addr, 16);
+	rule_key(&k, set, &p);
+	if (bpf_map_lookup_elem(trie_fd(m, t), &k, val))
+		return -errno;
+	return 0;
+}
+
+int sl_maps_set_purge(struct sl_maps *m, enum sl_trie t, uint32_t set)
+{
+	struct sl_rule_key k, next, *prev = NULL;
+	int fd = trie_fd(m, t);
+
+	/* Deleting while iterating restarts the walk at the next key. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		if (ntohl(k.set) == set) {
+			bpf_map_delete_elem(fd, &k);
+			prev = NULL;
+			continue;
+		}
+		prev = &k;
+	}
+	return 0;
+}
+
+static int push_u32(uint32_t **a, size_t *n, uint32_t v)
+{
+	uint32_t *p;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*a)[i] == v)
+			return 0;
+	p = realloc(*a, (*n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p[(*n)++] = v;
+	*a = p;
+	return 0;
+}
+
+int sl_maps_set_ids(const struct sl_maps *m, enum sl_trie t, uint32_t **ids, size_t *n)
+{
+	struct sl_rule_key k, *prev = NULL;
+	int fd = trie_fd(m, t), err = 0;
+
+	*ids = NULL;
+	*n = 0;
+	while (!err && !bpf_map_get_next_key(fd, prev, &k)) {
+		err = push_u32(ids, n, ntohl(k.set));
+		prev = &k;
+	}
+	return err;
+}
+
+static int hash_keys(int fd, size_t ksz, void **keys, size_t *n)
+{
+	char prev[8], cur[8];
+	bool first = true;
+	size_t cap = 0;
+	char *a = NULL;
+
+	*keys = NULL;
+	*n = 0;
+	while (!bpf_map_get_next_key(fd, first ? NULL : prev, cur)) {
+		if (*n == cap) {
+			char *p = realloc(a, (cap = cap ? cap * 2 : 64) * ksz);
+
+			if (!p) {
+				free(a);
+				return -ENOMEM;
+			}
+			a = p;
+		}
+		memcpy(a + *n * ksz, cur, ksz);
+		(*n)++;
+		memcpy(prev, cur, ksz);
+		first = false;
+	}
+	*keys = a;
+	return 0;
+}
+
+#define HASH_OPS(name, mapname, ktype, vtype)					\
+int sl_maps_##name##_put(struct sl_maps *m, ktype k, const vtype *v)		\
+{										\
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.mapname), &k, v, BPF_ANY)) \
+		return -errno;							\
+	return 0;								\
+}										\
+int sl_maps_##name##_get(const struct sl_maps *m, ktype k, vtype *v)		\
+{										\
+	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.mapname), &k, v))	\
+		return -errno;							\
+	return 0;								\
+}										\
+int sl_maps_##name##_del(struct sl_maps *m, ktype k)				\
+{										\
+	if (bpf_map_delete_elem(bpf_map__fd(m->skel->maps.mapname), &k) &&	\
+	    errno != ENOENT)							\
+		return -errno;							\
+	return 0;								\
+}										\
+int sl_maps_##name##_ids(const struct sl_maps *m, ktype **ids, size_t *n)	\
+{										\
+	return hash_keys(bpf_map__fd(m->skel->maps.mapname), sizeof(ktype),	\
+			 (void **)ids, n);					\
+}
+
+HASH_OPS(agent, sl_agents, uint32_t, struct sl_agent)
+HASH_OPS(task, sl_tasks, uint32_t, struct sl_task)
+HASH_OPS(subject, sl_cgroups, uint64_t, struct sl_subject)
