@@ -37,11 +37,12 @@ SAN_OBJS := $(patsubst user/lib/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
 HDRS := $(wildcard include/sluice/*.h user/lib/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
-SKEL := $(OUTPUT)/sluice.skel.h
+SKEL := $(OUTPUT)/sluice.skel.h $(OUTPUT)/sluice_lsm.skel.h
 BINS := $(OUTPUT)/sluiced $(OUTPUT)/sluicectl
 
 .PHONY: all deps demo test unit integration bench fuzz clean
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BINS)
 
@@ -55,14 +56,14 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-vmlinux.sh $(BPFTOOL) $@
 
-$(OUTPUT)/sluice.bpf.o: bpf/sluice.bpf.c $(wildcard bpf/*.h) $(HDRS) $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(HDRS) $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
-$(SKEL): $(OUTPUT)/sluice.bpf.o
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name sluice > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
 $(OUTPUT)/lib/%.o: user/lib/%.c $(HDRS) $(SKEL) | $(OUTPUT)/lib
 	$(call msg,CC,$@)

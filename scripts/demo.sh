@@ -38,6 +38,10 @@ for ip in 127.0.1.1 127.0.2.1; do
 	python3 -m http.server --bind "$ip" --directory "$TMP/www" 8080 >/dev/null 2>&1 &
 	pids+=($!)
 done
+for _ in $(seq 100); do
+	[ "$(ss -Hltn 'sport = :8080' | wc -l)" -ge 2 ] && break
+	sleep 0.05
+done
 
 step "the policy (policies/demo.yaml), validated offline"
 grep -v '^#' policies/demo.yaml

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -349,6 +352,33 @@ static void forward_signal(int sig)
 		kill(run_child, sig);
 }
 
+/*
+ * Confine the agent before it runs: a cgroup namespace rooted at its run
+ * cgroup (so even a root agent cannot move itself out of its cgroup), no
+ * way back to privileges through setuid or file capabilities, and none of
+ * the capabilities that would let it get around the kernel checks (packet
+ * and raw sockets, BPF, network and cgroup administration).  An operator
+ * who is not root has none of these to lose; the namespace needs root.
+ */
+static int confine(void)
+{
+	static const int caps[] = {
+		CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON,
+		CAP_SYS_MODULE, CAP_SYS_PTRACE, CAP_SYS_RAWIO,
+	};
+
+	if (geteuid() == 0) {
+		if (unshare(CLONE_NEWCGROUP))
+			return -errno;
+		for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
+			if (prctl(PR_CAPBSET_DROP, caps[i], 0, 0, 0) && errno != EINVAL)
+				return -errno;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
+
 /* The child waits for the daemon to place it, then execs; exec errors go back on ep. */
 static void child_exec(int go, int ep, char **cmd)
 {
@@ -357,6 +387,12 @@ static void child_exec(int go, int ep, char **cmd)
 
 	if (read(go, &c, 1) != 1)
 		_exit(EXIT_RUN_FAILED);	/* refused, or sluicectl died */
+	e = -confine();
+	if (e) {
+		if (write(ep, &e, sizeof(e)) < 0)
+			_exit(EXIT_RUN_FAILED);
+		_exit(EXIT_RUN_FAILED);
+	}
 	execvp(cmd[0], cmd);
 	e = errno;
 	if (write(ep, &e, sizeof(e)) < 0)
@@ -724,6 +760,12 @@ static const struct cmd cmds[] = {
 "very first connection is checked; children of COMMAND stay in it.  When\n"
 "the last process exits, sluiced removes the cgroup.  If the agent is\n"
 "unknown, COMMAND is not run.\n"
+"\n"
+"COMMAND runs confined: no_new_privs (setuid and file capabilities do not\n"
+"raise it), and when sluicectl runs as root, a cgroup namespace rooted at\n"
+"the run's cgroup (it cannot leave it) and a bounding set without\n"
+"CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON,\n"
+"CAP_SYS_MODULE, CAP_SYS_PTRACE and CAP_SYS_RAWIO.\n"
 "\n"
 "  -a, --agent NAME   the agent (see sluicectl agents)\n"
 "  -t, --task ID      the task this run belongs to (letters, digits, - _ .);\n"

@@ -67,9 +67,11 @@ int sl_prefix_parse(const char *s, struct sl_prefix *p, const char **why)
 	v4 = strchr(buf, ':') == NULL;
 	len = v4 ? 32 : 128;
 	if (slash) {
+		/* Digits only: strtoul alone would take " 8", "+8" and "-0". */
 		errno = 0;
 		len = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || errno || len > (v4 ? 32u : 128u)) {
+		if (!slash[1] || slash[1 + strspn(slash + 1, "0123456789")] || *end ||
+		    errno || len > (v4 ? 32u : 128u)) {
 			*why = v4 ? "prefix length must be 0-32" : "prefix length must be 0-128";
 			return -EINVAL;
 		}
@@ -154,7 +156,8 @@ int sl_hostport_parse(const char *s, uint8_t addr[16], uint16_t *port)
 	}
 	errno = 0;
 	p = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || errno || p > 65535)
+	if (!colon[1] || colon[1 + strspn(colon + 1, "0123456789")] || *end ||
+	    errno || p > 65535)
 		return -EINVAL;
 	*port = (uint16_t)p;
 	return sl_addr_parse(host, addr);
@@ -210,9 +213,11 @@ int sl_duration_parse(const char *s, uint64_t *ns)
 		if (*c < '0' || *c > '9')
 			return -EINVAL;
 		while (*c >= '0' && *c <= '9') {
-			if (v > UINT64_MAX / 10)
+			uint64_t digit = (uint64_t)(*c++ - '0');
+
+			if (v > (UINT64_MAX - digit) / 10)
 				return -ERANGE;
-			v = v * 10 + (uint64_t)(*c++ - '0');
+			v = v * 10 + digit;
 		}
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 			ulen = strlen(units[i].unit);

@@ -1070,6 +1070,9 @@ json_object *sl_engine_status(struct sl_engine *e)
 	}
 	json_object_object_add(r, "cgroup_root", json_object_new_string(e->root));
 	json_object_object_add(r, "attached", att);
+	json_object_object_add(r, "packet_sockets", json_object_new_string(
+		sl_maps_lsm_missing(e->maps) ? "refused by dropping CAP_NET_RAW in sluicectl run" :
+		"refused in the kernel (lsm_cgroup)"));
 	json_object_object_add(r, "policy_version", json_object_new_int64(e->version));
 	json_object_object_add(r, "agents", json_object_new_int64((int64_t)e->n_agents));
 	json_object_object_add(r, "runs", json_object_new_int64((int64_t)e->n_subj));

@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sluice.skel.h"
+#include "sluice_lsm.skel.h"
 #include "cgroup.h"
 #include "log.h"
 #include "maps.h"
@@ -25,10 +26,12 @@
 
 struct sl_maps {
 	struct sluice *skel;
+	struct sluice_lsm *lsm_skel;	/* NULL when the kernel refused it */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
 	int lock_fd;
 	int ncpus;
+	char lsm_why[160];		/* why sl_lsm_socket is not loaded */
 	char pin_dir[PATH_MAX];
 };
 
@@ -157,6 +160,80 @@ static int prepare_maps(struct sl_maps *m, const struct sl_maps_cfg *cfg)
 	return 0;
 }
 
+/*
+ * Is the BPF LSM in the kernel's active list?  Without it an lsm_cgroup
+ * program loads and attaches but never runs, so sluice says so instead.
+ */
+static bool bpf_lsm_active(void)
+{
+	const char *file = "/sys/kernel/security/lsm";
+	char buf[512], *tok, *save;
+	ssize_t n;
+	int fd;
+
+	if (access(file, R_OK))
+		mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+		if (!strcmp(tok, "bpf"))
+			return true;
+	return false;
+}
+
+/* The LSM object uses the main object's maps, not copies of its own. */
+static int lsm_reuse_maps(struct sl_maps *m)
+{
+	struct bpf_map *map, *main_map;
+	int err;
+
+	bpf_object__for_each_map(map, m->lsm_skel->obj) {
+		if (bpf_map__name(map)[0] == '.')
+			continue;
+		main_map = bpf_object__find_map_by_name(m->skel->obj, bpf_map__name(map));
+		if (!main_map)
+			return -ENOENT;
+		err = bpf_map__reuse_fd(map, bpf_map__fd(main_map));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Optional: refusing non-IP socket families (AF_PACKET) needs the BPF LSM.
+ * Without it sluice still runs; status and the log say what is missing.
+ */
+static void load_lsm(struct sl_maps *m)
+{
+	int err;
+
+	if (!bpf_lsm_active()) {
+		snprintf(m->lsm_why, sizeof(m->lsm_why),
+			 "the BPF LSM is not active (no \"bpf\" in /sys/kernel/security/lsm)");
+		goto out;
+	}
+	m->lsm_skel = sluice_lsm__open();
+	err = m->lsm_skel ? lsm_reuse_maps(m) : -errno;
+	if (!err)
+		err = sluice_lsm__load(m->lsm_skel);
+	if (!err)
+		return;
+	snprintf(m->lsm_why, sizeof(m->lsm_why),
+		 "the kernel refused the lsm_cgroup program (%s)", strerror(-err));
+	sluice_lsm__destroy(m->lsm_skel);
+	m->lsm_skel = NULL;
+out:
+	pr_warn("packet sockets are not refused in the kernel: %s; agents started by sluicectl run lose CAP_NET_RAW instead\n",
+		m->lsm_why);
+}
+
 static int root_cgroup_id(const char *root, __u64 *id)
 {
 	uint64_t v;
@@ -198,11 +275,11 @@ fail:
 	return err;
 }
 
+static int attach_obj(struct sl_maps *m, struct bpf_object *obj, int cg_fd,
+		      __u64 root_id, bool *adopted);
+
 static int attach_progs(struct sl_maps *m, const char *root, bool *adopted)
 {
-	struct bpf_program *prog;
-	char path[PATH_MAX];
-	struct bpf_link *link;
 	__u64 root_id;
 	int cg_fd, err;
 
@@ -212,7 +289,22 @@ static int attach_progs(struct sl_maps *m, const char *root, bool *adopted)
 	cg_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0)
 		return -errno;
-	bpf_object__for_each_program(prog, m->skel->obj) {
+	err = attach_obj(m, m->skel->obj, cg_fd, root_id, adopted);
+	if (!err && m->lsm_skel)
+		err = attach_obj(m, m->lsm_skel->obj, cg_fd, root_id, adopted);
+	close(cg_fd);
+	return err;
+}
+
+static int attach_obj(struct sl_maps *m, struct bpf_object *obj, int cg_fd,
+		      __u64 root_id, bool *adopted)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	struct bpf_link *link;
+	int err = 0;
+
+	bpf_object__for_each_program(prog, obj) {
 		if (m->nlinks == MAX_PROGS) {
 			err = -E2BIG;
 			break;
@@ -230,8 +322,7 @@ static int attach_progs(struct sl_maps *m, const char *root, bool *adopted)
 		link = bpf_program__attach_cgroup(prog, cg_fd);
 		if (!link) {
 			err = -errno;
-			pr_warn("cannot attach %s at %s: %s\n", bpf_program__name(prog),
-				root, strerror(-err));
+			pr_warn("cannot attach %s: %s\n", bpf_program__name(prog), strerror(-err));
 			break;
 		}
 		m->links[m->nlinks++] = link;
@@ -239,7 +330,6 @@ static int attach_progs(struct sl_maps *m, const char *root, bool *adopted)
 		if (err)
 			break;
 	}
-	close(cg_fd);
 	return err;
 }
 
@@ -288,6 +378,7 @@ int sl_maps_open(struct sl_maps **out, const struct sl_maps_cfg *cfg, bool *adop
 			strerror(-err));
 		goto fail;
 	}
+	load_lsm(m);
 	err = attach_progs(m, cfg->cgroup_root, adopted);
 	if (err)
 		goto fail;
@@ -305,6 +396,7 @@ void sl_maps_close(struct sl_maps *m)
 	/* Destroying a pinned link only drops our reference: the pin keeps it. */
 	for (int i = 0; i < m->nlinks; i++)
 		bpf_link__destroy(m->links[i]);
+	sluice_lsm__destroy(m->lsm_skel);
 	sluice__destroy(m->skel);
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
@@ -362,17 +454,25 @@ int sl_maps_counters(const struct sl_maps *m, uint64_t out[SL_CNT_MAX])
 
 int sl_maps_attached(const struct sl_maps *m, const char **names, const char **types, int max)
 {
+	struct bpf_object *objs[2] = { m->skel->obj, m->lsm_skel ? m->lsm_skel->obj : NULL };
 	struct bpf_program *prog;
 	int n = 0;
 
-	bpf_object__for_each_program(prog, m->skel->obj) {
-		if (n == max)
-			break;
-		names[n] = bpf_program__name(prog);
-		types[n] = libbpf_bpf_attach_type_str(bpf_program__expected_attach_type(prog));
-		n++;
+	for (int o = 0; o < 2 && objs[o]; o++) {
+		bpf_object__for_each_program(prog, objs[o]) {
+			if (n == max)
+				return n;
+			names[n] = bpf_program__name(prog);
+			types[n] = libbpf_bpf_attach_type_str(bpf_program__expected_attach_type(prog));
+			n++;
+		}
 	}
 	return n;
+}
+
+const char *sl_maps_lsm_missing(const struct sl_maps *m)
+{
+	return m->lsm_skel ? NULL : m->lsm_why;
 }
 
 static int trie_fd(const struct sl_maps *m, enum sl_trie t)

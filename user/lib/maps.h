@@ -55,6 +55,9 @@ int sl_maps_counters(const struct sl_maps *m, uint64_t out[SL_CNT_MAX]);
 /* Names of the attached programs and their attach types, for status. */
 int sl_maps_attached(const struct sl_maps *m, const char **names, const char **types, int max);
 
+/* Why non-IP sockets are not refused in the kernel, or NULL if they are. */
+const char *sl_maps_lsm_missing(const struct sl_maps *m);
+
 /* Write every item of cs under set; on failure delete what was written. */
 int sl_maps_set_write(struct sl_maps *m, enum sl_trie t, uint32_t set,
 		      const struct sl_cset *cs);

@@ -987,10 +987,12 @@ static void yaml_fail(struct pctx *c, const yaml_parser_t *p)
 	} else if (p->error == YAML_READER_ERROR) {
 		loc = offset_loc(c, p->problem_offset);
 		perr_loc(c, &loc, "syntax error: %s", problem);
-	} else if (p->context) {
+	} else if (p->context && p->context_mark.index != p->problem_mark.index) {
 		perr_loc(c, &loc, "syntax error: %s (%s at line %d column %d)",
 			 problem, p->context, (int)p->context_mark.line + 1,
 			 (int)p->context_mark.column + 1);
+	} else if (p->context) {
+		perr_loc(c, &loc, "syntax error: %s (%s)", problem, p->context);
 	} else {
 		perr_loc(c, &loc, "syntax error: %s", problem);
 	}
