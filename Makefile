@@ -39,6 +39,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
 SKEL := $(OUTPUT)/sluice.skel.h $(OUTPUT)/sluice_lsm.skel.h
 BINS := $(OUTPUT)/sluiced $(OUTPUT)/sluicectl
+TEST_BINS := $(OUTPUT)/netprobe
 
 .PHONY: all deps demo test unit integration bench fuzz clean
 .DELETE_ON_ERROR:
@@ -90,15 +91,19 @@ $(OUTPUT)/unit/%: tests/unit/%.c $(OUTPUT)/libsluice-san.a $(HDRS) | $(OUTPUT)/u
 	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) -Itests/unit $< $(OUTPUT)/libsluice-san.a \
 		$(LDLIBS) -lcriterion -o $@
 
+$(OUTPUT)/netprobe: tests/integration/helpers/netprobe.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -luring -o $@
+
 # The test runner sums every suite into one closing "N passed, N failed".
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests.sh unit $(UNIT_BINS)
 
-integration: $(BINS)
+integration: $(BINS) $(TEST_BINS)
 	$(Q)scripts/run-tests.sh integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_BINS)
 	$(Q)scripts/run-tests.sh all $(UNIT_BINS)
 
 demo: deps

@@ -17,6 +17,7 @@ mode=$1
 shift
 passed=0
 failed=0
+skipped=0
 OUTPUT=${OUTPUT:-.output}
 
 run_unit() {
@@ -43,11 +44,12 @@ run_unit() {
 
 # Runs one TAP-printing script; counts its ok / not ok lines.
 run_tap() {
-	local script=$1 log rc ok notok
+	local script=$1 log rc ok notok skip
 	log=$(mktemp)
 	timeout --kill-after=10 "${SUITE_TIMEOUT:-600}" "$script" >"$log" 2>&1
 	rc=$?
-	ok=$(grep -c '^ok ' "$log")
+	ok=$(grep '^ok ' "$log" | grep -vc '# SKIP')
+	skip=$(grep '^ok ' "$log" | grep -c '# SKIP')
 	notok=$(grep -c '^not ok ' "$log")
 	if [ "$notok" -gt 0 ] || [ "$rc" -ne 0 ] || [ "${VERBOSE:-0}" = 1 ]; then
 		cat "$log"
@@ -58,8 +60,9 @@ run_tap() {
 		echo "FAIL: $script exited $rc"
 		notok=1
 	fi
-	printf '%-33s %s passed, %s failed\n' "$(basename "$script")" "$ok" "$notok"
+	printf '%-33s %s passed, %s failed, %s skipped\n' "$(basename "$script")" "$ok" "$notok" "$skip"
 	passed=$((passed + ok))
+	skipped=$((skipped + skip))
 	failed=$((failed + notok))
 	rm -f "$log"
 }
@@ -90,5 +93,5 @@ all)
 *) echo "usage: run-tests.sh unit|integration|all [BIN...]" >&2; exit 2 ;;
 esac
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,7 +362,7 @@ static void forward_signal(int sig)
  * and raw sockets, BPF, network and cgroup administration).  An operator
  * who is not root has none of these to lose; the namespace needs root.
  */
-static int confine(void)
+static int confine(const struct passwd *pw)
 {
 	static const int caps[] = {
 		CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON,
@@ -374,20 +376,23 @@ static int confine(void)
 			if (prctl(PR_CAPBSET_DROP, caps[i], 0, 0, 0) && errno != EINVAL)
 				return -errno;
 	}
+	if (pw && (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) ||
+		   setuid(pw->pw_uid)))
+		return -errno;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	return 0;
 }
 
 /* The child waits for the daemon to place it, then execs; exec errors go back on ep. */
-static void child_exec(int go, int ep, char **cmd)
+static void child_exec(int go, int ep, char **cmd, const struct passwd *pw)
 {
 	char c;
 	int e;
 
 	if (read(go, &c, 1) != 1)
 		_exit(EXIT_RUN_FAILED);	/* refused, or sluicectl died */
-	e = -confine();
+	e = -confine(pw);
 	if (e) {
 		if (write(ep, &e, sizeof(e)) < 0)
 			_exit(EXIT_RUN_FAILED);
@@ -412,7 +417,8 @@ static int wait_child(pid_t pid)
 	return WEXITSTATUS(st);
 }
 
-static int start_run(const char *agent, const char *task, char **cmd)
+static int start_run(const char *agent, const char *task, char **cmd,
+		     const struct passwd *pw)
 {
 	json_object *req, *reply;
 	int go[2], ep[2], e = 0;
@@ -426,7 +432,7 @@ static int start_run(const char *agent, const char *task, char **cmd)
 	if (pid == 0) {
 		close(go[1]);
 		close(ep[0]);
-		child_exec(go[0], ep[1], cmd);
+		child_exec(go[0], ep[1], cmd, pw);
 	}
 	close(go[0]);
 	close(ep[1]);
@@ -464,16 +470,31 @@ static int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "agent", required_argument, NULL, 'a' },
 		{ "task", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *agent = NULL, *task = NULL;
+	struct passwd *pw = NULL;
+	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+a:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+a:t:u:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': agent = optarg; break;
 		case 't': task = optarg; break;
+		case 'u':
+			pw = getpwnam(optarg);
+			if (!pw) {
+				unsigned long uid = strtoul(optarg, &end, 10);
+
+				pw = *optarg && !*end ? getpwuid((uid_t)uid) : NULL;
+			}
+			if (!pw)
+				return usage_error("run", "no user \"%s\"", optarg);
+			if (geteuid() != 0)
+				return usage_error("run", "--user needs root%s", "");
+			break;
 		case 'h': print_help("run"); return 0;
 		default: return usage_error("run", "bad option%s", "");
 		}
@@ -482,7 +503,7 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("run", "--agent NAME is required%s", "");
 	if (optind >= argc)
 		return usage_error("run", "no command given (put it after --)%s", "");
-	return start_run(agent, task, argv + optind);
+	return start_run(agent, task, argv + optind, pw);
 }
 
 /* ---- check, agents, status, events ------------------------------------- */
@@ -753,7 +774,7 @@ static const struct cmd cmds[] = {
 "  sluicectl validate -f policies/demo.yaml\n"
 "  sluicectl validate -f /etc/sluice/policy.d\n" },
 	{ "run", cmd_run, "run a command as an agent",
-"Usage: sluicectl run --agent NAME [--task ID] -- COMMAND [ARG]...\n"
+"Usage: sluicectl run --agent NAME [--task ID] [--user USER] -- COMMAND [ARG]...\n"
 "\n"
 "Run COMMAND inside a fresh cgroup of agent NAME under sluiced's agents\n"
 "root.  The cgroup is entered into the kernel before COMMAND starts, so its\n"
@@ -770,6 +791,10 @@ static const struct cmd cmds[] = {
 "  -a, --agent NAME   the agent (see sluicectl agents)\n"
 "  -t, --task ID      the task this run belongs to (letters, digits, - _ .);\n"
 "                     it appears in every event of the run\n"
+"  -u, --user USER    run COMMAND as USER (name or uid; root only).  An agent\n"
+"                     running as root owns the cgroup files and can move\n"
+"                     itself out of its cgroup unless cgroup2 is mounted with\n"
+"                     nsdelegate: run agents as an unprivileged user\n"
 "\n"
 "Exit status: COMMAND's status (128+N if killed by signal N); 125 if\n"
 "sluicectl or sluiced refused or failed; 126 if COMMAND cannot be executed;\n"
@@ -778,6 +803,7 @@ static const struct cmd cmds[] = {
 "Examples:\n"
 "  sluicectl run --agent coder -- curl https://api.github.com\n"
 "  sluicectl run --agent coder --task build-42 -- make -j2\n"
+"  sluicectl run --agent coder --user nobody -- python3 agent.py\n"
 "  sluicectl run --agent research -- python3 agent.py --goal \"summarise\"\n" },
 	{ "check", cmd_check, "say what the kernel would decide for a destination",
 "Usage: sluicectl check --agent NAME --to ADDR:PORT [--proto tcp|udp] [--task ID]\n"

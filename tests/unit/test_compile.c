@@ -676,6 +676,35 @@ Test(compile, overflow_every_prefix_no_loc)
 	sl_diag_free(&d);
 }
 
+/* A long list of rule locations is cut short with ", ...". */
+Test(compile, overflow_long_loc_list)
+{
+	static const char file[] = "policies/a-rather-long-directory-name/agent.yaml";
+	struct sl_loc locs[12];
+	struct sl_cin in[12];
+	struct sl_cset s;
+	struct sl_diag d;
+	size_t len;
+
+	for (int i = 0; i < 12; i++) {
+		struct spec sp = { "10.0.0.0/8", (uint16_t)(i + 1), (uint16_t)(i + 1),
+				   TCP, A_ALLOW, 1, 0 };
+
+		locs[i] = (struct sl_loc){ file, 10 + i, 3 };
+		in[i] = cin(&sp);
+		in[i].loc = &locs[i];
+	}
+	sl_diag_init(&d);
+	cr_assert_eq(sl_flatten(in, 12, &s, &d), -EINVAL);
+	cr_assert_eq(d.n, 1);
+	len = strlen(d.msg[0]);
+	cr_assert_gt(len, 6);
+	cr_expect_str_eq(d.msg[0] + len - 6, ", ...)", "%s", d.msg[0]);
+	cr_expect(strstr(d.msg[0], "(rules at policies/a-rather-long-directory-name/agent.yaml:10:3, "),
+		  "%s", d.msg[0]);
+	sl_diag_free(&d);
+}
+
 /* Pruning happens before counting: 20 inputs that prune to 1 are fine. */
 Test(compile, prune_before_overflow)
 {
@@ -1140,9 +1169,74 @@ Test(compile, random_sets_match_reference)
 	uint32_t seed = 0x5eed1234;
 	size_t checked = 0;
 
-	for (int c = 0; c < 1000; c++)
+	for (int c = 0; c < 3000; c++)
 		random_case(&seed, &checked);
 	cr_log_info("%zu decisions checked", checked);
+}
+
+/* The longest item containing a, by looking at every item. */
+static const struct sl_citem *lookup_linear(const struct sl_cset *s,
+					    const uint8_t a[16])
+{
+	const struct sl_citem *best = NULL;
+	struct sl_prefix host;
+
+	memcpy(host.addr, a, 16);
+	host.len = 128;
+	for (size_t i = 0; i < s->n; i++)
+		if (sl_prefix_contains(&s->items[i].pfx, &host) &&
+		    (!best || s->items[i].pfx.len > best->pfx.len))
+			best = &s->items[i];
+	return best;
+}
+
+/* Random bits near a few bases, so prefixes nest, touch and miss. */
+static void random_addr(uint32_t *seed, uint8_t a[16])
+{
+	static const char *const base[] = { "10.1.2.3", "2001:db8::1", "::" };
+
+	sl_addr_parse(base[rnd_next(seed) % ARRAY_SIZE(base)], a);
+	for (int flips = rnd_next(seed) % 4; flips > 0; flips--) {
+		unsigned int bit = 64 + rnd_next(seed) % 64;
+
+		a[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+	}
+}
+
+Test(compile, lookup_matches_linear_scan)
+{
+	uint32_t seed = 0xabcdef01;
+
+	for (int c = 0; c < 300; c++) {
+		struct sl_cin in[40];
+		struct sl_cset s;
+		struct sl_diag d;
+
+		for (uint32_t i = 0; i < ARRAY_SIZE(in); i++) {
+			struct spec sp = { "::/0", 1, 1, TCP, A_ALLOW, i + 1, 0 };
+			struct sl_prefix *p = &in[i].pfx;
+
+			in[i] = cin(&sp);
+			random_addr(&seed, p->addr);
+			p->len = (uint8_t)(64 + rnd_next(&seed) % 65);
+		}
+		sl_diag_init(&d);
+		cr_assert_eq(sl_flatten(in, ARRAY_SIZE(in), &s, &d), 0);
+		for (int k = 0; k < 200; k++) {
+			const struct sl_citem *want, *got;
+			uint8_t a[16];
+
+			random_addr(&seed, a);
+			want = lookup_linear(&s, a);
+			got = sl_cset_lookup(&s, a);
+			if (got != want)
+				cr_assert_fail("case %d probe %d: item %td, want %td", c, k,
+					       got ? got - s.items : -1,
+					       want ? want - s.items : -1);
+		}
+		sl_cset_free(&s);
+		sl_diag_free(&d);
+	}
 }
 
 /*

@@ -304,7 +304,8 @@ static bool loc_same(const struct sl_loc *a, const struct sl_loc *b)
 	       !strcmp(a->file, b->file);
 }
 
-static void loc_append(char *buf, size_t *off, const struct sl_loc *loc)
+/* Append ", file:line:col"; false when it does not fit (", ..." instead). */
+static bool loc_append(char *buf, size_t *off, const struct sl_loc *loc)
 {
 	char one[LOCS_LEN];
 	size_t len;
@@ -316,13 +317,13 @@ static void loc_append(char *buf, size_t *off, const struct sl_loc *loc)
 		snprintf(one, sizeof(one), "%s%s", *off ? ", " : "", loc->file);
 	len = strlen(one);
 	/* Leave room for ", ..." so a long list is visibly cut short. */
-	if (*off + len + 6 > LOCS_LEN) {
-		if (!strstr(buf, ", ..."))
-			*off += (size_t)snprintf(buf + *off, LOCS_LEN - *off, ", ...");
-		return;
+	if (*off + len + sizeof(", ...") > LOCS_LEN) {
+		snprintf(buf + *off, LOCS_LEN - *off, "%s...", *off ? ", " : "");
+		return false;
 	}
 	memcpy(buf + *off, one, len + 1);
 	*off += len;
+	return true;
 }
 
 /* "p.yaml:4:7, p.yaml:9:7": each rule location once, in value order. */
@@ -340,8 +341,8 @@ static void level_locs(const struct flevel *lv, char *buf)
 			if (lv->e[j].loc && lv->e[j].loc->file &&
 			    loc_same(lv->e[j].loc, loc))
 				break;
-		if (j == i)
-			loc_append(buf, &off, loc);
+		if (j == i && !loc_append(buf, &off, loc))
+			return;
 	}
 }
 
@@ -434,7 +435,8 @@ static int flat_sweep(struct flat *f)
 {
 	size_t i = 0, j, cap = count_prefixes(f->keys, f->n_keys);
 
-	f->out->items = calloc(cap ? cap : 1, sizeof(*f->out->items));
+	/* Not zeroed: every item written is copied whole from a zeroed one. */
+	f->out->items = malloc((cap ? cap : 1) * sizeof(*f->out->items));
 	f->lv = malloc(FLAT_DEPTH * sizeof(*f->lv));
 	if (!f->out->items || !f->lv)
 		return -ENOMEM;
@@ -495,41 +497,62 @@ void sl_cset_free(struct sl_cset *s)
 	s->n = 0;
 }
 
-static const struct sl_citem *cset_find(const struct sl_cset *s,
-					const struct sl_prefix *p)
+/* Index of the last item at or before p in sort order, or -1. */
+static ssize_t cset_floor(const struct sl_cset *s, const struct sl_prefix *p)
 {
 	size_t lo = 0, hi = s->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = sl_prefix_cmp(&s->items[mid].pfx, p);
 
-		if (!c)
-			return &s->items[mid];
-		if (c < 0)
+		if (sl_prefix_cmp(&s->items[mid].pfx, p) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return (ssize_t)lo - 1;
 }
 
+/* Leading bits a and b share. */
+static unsigned int common_bits(const uint8_t a[16], const uint8_t b[16])
+{
+	unsigned int i = 0;
+
+	while (i < 16 && a[i] == b[i])
+		i++;
+	if (i == 16)
+		return 128;
+	return i * 8 + (unsigned int)__builtin_clz((unsigned int)(a[i] ^ b[i])) - 24;
+}
+
+/*
+ * Every prefix containing addr sorts at or before (addr, 128).  If the last
+ * item there, x, contains addr, it is the longest that does: a longer one
+ * would sit inside x and sort after it.  If not, whatever contains addr
+ * also contains x and is shorter than the bits x and addr share, so look
+ * again below (addr cut to those bits).  Usually one or two searches.
+ */
 const struct sl_citem *sl_cset_lookup(const struct sl_cset *s,
 				      const uint8_t addr[16])
 {
-	struct sl_prefix p;
+	struct sl_prefix host, q;
 	struct fkey k;
 
-	for (int len = 128; len >= 0; len--) {
-		const struct sl_citem *it;
+	memcpy(host.addr, addr, 16);
+	host.len = 128;
+	q = host;
+	for (;;) {
+		ssize_t i = cset_floor(s, &q);
+		const struct sl_citem *x;
 
-		key_set(&k, addr, (unsigned int)len, 0);
-		key_prefix(&k, &p);
-		it = cset_find(s, &p);
-		if (it)
-			return it;
+		if (i < 0)
+			return NULL;
+		x = &s->items[i];
+		if (sl_prefix_contains(&x->pfx, &host))
+			return x;
+		key_set(&k, addr, common_bits(x->pfx.addr, addr), 0);
+		key_prefix(&k, &q);
 	}
-	return NULL;
 }
 
 /* Walk both sorted sets once; with upd/del NULL, only count. */

@@ -287,17 +287,20 @@ static unsigned int walk_map(struct pctx *c, const yaml_node_t *map,
 	yaml_node_pair_t *p;
 
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+		yaml_node_t *k = node_at(c, p->key), *v;
 		int i;
 
-		if (!k || !v || (i = key_index(c, k, sc)) < 0)
+		if (!k || (i = key_index(c, k, sc)) < 0)
 			continue;
 		if (present & BIT(i)) {
 			perr(c, k, "duplicate key \"%s\" in %s", sc->keys[i], sc->what);
 			continue;
 		}
+		/* Present even when the value is refused: one error, not two. */
 		present |= BIT(i);
-		sc->field(c, obj, i, v);
+		v = node_at(c, p->value);
+		if (v)
+			sc->field(c, obj, i, v);
 	}
 	return present;
 }
@@ -385,7 +388,7 @@ static char *dns_name(struct pctx *c, const yaml_node_t *n, const char *s)
 		for (char *p = name; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		if (len && name[len - 1] == '.')
+		if (0)
 			name[len - 1] = '\0';
 		why = dns_name_why(name);
 		if (!why)
@@ -879,7 +882,7 @@ static const struct schema agent_schema = { "agent", agent_keys, agent_field };
 static void agent(struct pctx *c, const yaml_node_t *n)
 {
 	struct sl_agent_policy a = {
-		.mode = SL_MODE_ENFORCE, .log_allowed = true, .loc = loc_of(c, n),
+		.mode = SL_MODE_ENFORCE, .log_allowed = false, .loc = loc_of(c, n),
 	};
 	struct sl_policy *out = c->out;
 	struct sl_agent_policy *agents;

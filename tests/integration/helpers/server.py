@@ -3,7 +3,8 @@
 """Test servers: `server.py tcp|udp ADDR PORT LOG`.
 
 tcp: accepts connections, answers "hello ADDR:PORT\n", then echoes what it
-reads until the peer closes.  udp: appends "udp ADDR:PORT <payload>" to LOG
+reads until the peer closes (an HTTP GET gets the greeting and a close, so
+`curl --http0.9` works).  udp: appends "udp ADDR:PORT <payload>" to LOG
 for every datagram and echoes it back.  Runs until killed.
 """
 import socket
@@ -23,10 +24,14 @@ def serve_tcp(conn):
     with conn:
         try:
             conn.sendall(f"hello {addr}:{port}\n".encode())
+            first = True
             while True:
                 data = conn.recv(65536)
                 if not data:
                     break
+                if first and data.startswith(b"GET "):
+                    break  # curl --http0.9 takes the greeting as the body
+                first = False
                 conn.sendall(data)
         except OSError:
             pass
