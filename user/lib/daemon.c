@@ -512,6 +512,11 @@ static int start(struct daemon *d)
 	err = sl_events_new(&d->ev, d->eng, &evc);
 	if (err)
 		goto out;
+	if (adopted) {
+		/* What the kernel decided while no daemon ran goes out first. */
+		sl_engine_gap_scan(d->eng);
+		sl_events_consume(d->ev);
+	}
 	sl_diag_init(&dg);
 	err = sl_engine_apply(d->eng, &pol, true, &result, &dg);
 	sl_diag_print(&dg, stderr);
@@ -520,8 +525,10 @@ static int start(struct daemon *d)
 		goto out;
 	notify(d, "policy_apply", json_object_get(result));
 	json_object_put(result);
-	if (adopted)
+	if (adopted) {
 		sl_engine_adopt(d->eng);
+		sl_engine_gap_done(d->eng);
+	}
 	d->lfd = sl_ctl_listen(cfg->socket, cfg->group);
 	if (d->lfd < 0) {
 		err = d->lfd;

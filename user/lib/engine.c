@@ -51,8 +51,18 @@ struct esubject {
 	int wd;
 };
 
+/* A run cgroup found on disk at start, to name events made while no daemon ran. */
+struct gaprun {
+	uint64_t cgroup;
+	char *agent;
+	char *run;
+	char *path;
+};
+
 struct sl_engine {
 	char root[PATH_MAX];
+	struct gaprun *gap;
+	size_t n_gap;
 	struct sl_maps *maps;
 	struct eagent *agents;
 	size_t n_agents;
@@ -203,6 +213,7 @@ void sl_engine_free(struct sl_engine *e)
 		free(e->tasks[i].name);
 	for (size_t i = 0; i < e->n_subj; i++)
 		subject_free(&e->subj[i]);
+	sl_engine_gap_done(e);
 	free(e->agents);
 	free(e->tasks);
 	free(e->subj);
@@ -761,8 +772,82 @@ void sl_engine_reap(struct sl_engine *e)
 	}
 }
 
+static int gap_add(struct sl_engine *e, const char *agent, const char *run, const char *path)
+{
+	struct gaprun *grown = realloc(e->gap, (e->n_gap + 1) * sizeof(*grown));
+	struct gaprun *g;
+
+	if (!grown)
+		return -ENOMEM;
+	e->gap = grown;
+	g = &e->gap[e->n_gap];
+	if (sl_cgroup_id(path, &g->cgroup))
+		return 0;
+	g->agent = strdup(agent);
+	g->run = strdup(run);
+	g->path = strdup(path);
+	e->n_gap++;
+	return 0;
+}
+
+/* Call fn for every <root>/<agent>/<run> directory. */
+static void for_each_run(struct sl_engine *e,
+			 void (*fn)(struct sl_engine *, const char *, const char *, const char *),
+			 bool rm_empty_agent_dirs)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de, *re;
+	DIR *d, *rd;
+
+	d = opendir(e->root);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", e->root, de->d_name) >= sizeof(dir))
+			continue;
+		rd = opendir(dir);
+		if (!rd)
+			continue;
+		while ((re = readdir(rd))) {
+			if (re->d_type != DT_DIR || re->d_name[0] == '.')
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, re->d_name) < sizeof(path))
+				fn(e, de->d_name, re->d_name, path);
+		}
+		closedir(rd);
+		if (rm_empty_agent_dirs)
+			rmdir(dir);	/* only succeeds when no run is left */
+	}
+	closedir(d);
+}
+
+static void gap_one(struct sl_engine *e, const char *agent, const char *run, const char *path)
+{
+	gap_add(e, agent, run, path);
+}
+
+void sl_engine_gap_scan(struct sl_engine *e)
+{
+	for_each_run(e, gap_one, false);
+}
+
+void sl_engine_gap_done(struct sl_engine *e)
+{
+	for (size_t i = 0; i < e->n_gap; i++) {
+		free(e->gap[i].agent);
+		free(e->gap[i].run);
+		free(e->gap[i].path);
+	}
+	free(e->gap);
+	e->gap = NULL;
+	e->n_gap = 0;
+}
+
 /* An enrolled run cgroup left by an earlier daemon: keep it, re-pointed. */
-static void adopt_run(struct sl_engine *e, const char *agent, const char *run, const char *path)
+static void adopt_run(struct sl_engine *e, const char *agent, const char *run,
+		      const char *path)
 {
 	struct esubject s = { .wd = -1 };
 	struct sl_subject kv;
@@ -790,27 +875,6 @@ static void adopt_run(struct sl_engine *e, const char *agent, const char *run, c
 	}
 	e->subj[e->n_subj - 1].wd = watch_run(e, path);
 	pr_info("adopted run %s of agent %s%s\n", run, agent, a ? "" : " (agent no longer in policy: denied)");
-}
-
-static void adopt_dir(struct sl_engine *e, const char *agent)
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", e->root, agent) >= sizeof(dir))
-		return;
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
-			adopt_run(e, agent, de->d_name, path);
-	}
-	closedir(d);
-	rmdir(dir);	/* only succeeds when no run is left */
 }
 
 static bool subject_known(const struct sl_engine *e, uint64_t cg)
@@ -861,16 +925,7 @@ static void drop_stale(struct sl_engine *e)
 
 int sl_engine_adopt(struct sl_engine *e)
 {
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir(e->root);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && de->d_name[0] != '.')
-			adopt_dir(e, de->d_name);
-	closedir(d);
+	for_each_run(e, adopt_run, true);
 	drop_stale(e);
 	return 0;
 }
@@ -928,7 +983,16 @@ void sl_engine_ident(const struct sl_engine *e, uint64_t cgroup, uint32_t agent,
 		id->run = e->subj[i].run;
 		if (!id->agent)
 			id->agent = e->subj[i].agent_name;
-		break;
+		return;
+	}
+	for (size_t i = 0; i < e->n_gap; i++) {
+		if (e->gap[i].cgroup != cgroup)
+			continue;
+		id->cgroup = e->gap[i].path;
+		id->run = e->gap[i].run;
+		if (!id->agent)
+			id->agent = e->gap[i].agent;
+		return;
 	}
 }
 

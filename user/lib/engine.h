@@ -66,6 +66,13 @@ void sl_engine_free(struct sl_engine *e);
 int sl_engine_adopt(struct sl_engine *e);
 
 /*
+ * Before adopting: note the run cgroups on disk, so that events the kernel
+ * queued while no daemon ran can still be named; _done forgets them.
+ */
+void sl_engine_gap_scan(struct sl_engine *e);
+void sl_engine_gap_done(struct sl_engine *e);
+
+/*
  * Apply a policy (taken over by the engine, even on error).  prune removes
  * agents the policy does not name.  On success *result describes what
  * changed; on error nothing changed and d says why.

@@ -388,7 +388,7 @@ static char *dns_name(struct pctx *c, const yaml_node_t *n, const char *s)
 		for (char *p = name; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		if (0)
+		if (len && name[len - 1] == '.')
 			name[len - 1] = '\0';
 		why = dns_name_why(name);
 		if (!why)
@@ -882,7 +882,7 @@ static const struct schema agent_schema = { "agent", agent_keys, agent_field };
 static void agent(struct pctx *c, const yaml_node_t *n)
 {
 	struct sl_agent_policy a = {
-		.mode = SL_MODE_ENFORCE, .log_allowed = false, .loc = loc_of(c, n),
+		.mode = SL_MODE_ENFORCE, .log_allowed = true, .loc = loc_of(c, n),
 	};
 	struct sl_policy *out = c->out;
 	struct sl_agent_policy *agents;
