@@ -15,11 +15,11 @@ agents:
   - name: web
     spiffe_id: spiffe://test.example/agent/web
     egress:
-      - to: 127.0.1.0/24
+      - to: $LA.0/24
         ports: [8080, 9000-9001]
         protocol: tcp
         id: loop-web
-      - to: 127.0.1.0/24
+      - to: $LA.0/24
         ports: [7000]
         protocol: udp
         id: loop-udp
@@ -28,29 +28,29 @@ agents:
         protocol: tcp
         id: test-host
     deny:
-      - to: 127.0.1.99
+      - to: $LA.99
         id: blocked-host
   - name: auditor
     mode: audit
     egress:
-      - to: 127.0.1.1
+      - to: $LA.1
         ports: [8080]
   - name: quiet
     log: denied
     egress:
-      - to: 127.0.1.1
+      - to: $LA.1
         ports: [8080]
 EOF
 
 sl_netns || exit 1
-tcp_server 127.0.1.1 8080
-tcp_server 127.0.1.1 9001
-tcp_server 127.0.1.1 9090
-tcp_server 127.0.1.99 8080
-tcp_server 127.0.2.1 8080
+tcp_server $LA.1 8080
+tcp_server $LA.1 9001
+tcp_server $LA.1 9090
+tcp_server $LA.99 8080
+tcp_server $LB.1 8080
 tcp_server ::1 8080
-udp_server 127.0.1.1 7000
-udp_server 127.0.2.1 7000
+udp_server $LA.1 7000
+udp_server $LB.1 7000
 tcp_server "$NS_IP4" 8080 "$SL_NS"
 tcp_server "$NS_IP4" 9090 "$SL_NS"
 tcp_server "$NS_IP6" 8080 "$SL_NS"
@@ -59,23 +59,23 @@ sl_daemon "$SL_TMP/policy" || exit 1
 web() { as web -- "$@"; }
 
 # -- allow / deny by prefix, port, protocol ---------------------------------
-check "allowed: tcp 127.0.1.1:8080 in prefix, port and protocol" web "$CLIENT" tcp 127.0.1.1 8080
+check "allowed: tcp $LA.1:8080 in prefix, port and protocol" web "$CLIENT" tcp $LA.1 8080
 ev_expect "event: allow with agent, rule, process and destination" \
 	type=connection agent=web spiffe_id=spiffe://test.example/agent/web verdict=allow \
-	reason=rule hook=connect4 family=ipv4 protocol=tcp dst_ip=127.0.1.1 dst_port=8080 \
+	reason=rule hook=connect4 family=ipv4 protocol=tcp dst_ip=$LA.1 dst_port=8080 \
 	rule_label=loop-web rule_section=egress 'rule_source=~agents.yaml:5:' comm=client.py \
 	uid=0 policy_version=1 'run=~^r-' 'pid=~^[1-9]'
-check "allowed: a port inside a range (9001 of 9000-9001)" web "$CLIENT" tcp 127.0.1.1 9001
-refute "denied: port outside the rule (127.0.1.1:9090)" web "$CLIENT" tcp 127.0.1.1 9090
+check "allowed: a port inside a range (9001 of 9000-9001)" web "$CLIENT" tcp $LA.1 9001
+refute "denied: port outside the rule ($LA.1:9090)" web "$CLIENT" tcp $LA.1 9090
 ev_expect "event: deny, default_deny, port 9090" agent=web verdict=deny reason=default_deny \
-	dst_ip=127.0.1.1 dst_port=9090 rule_id=-
-refute "denied: address outside every prefix (127.0.2.1:8080)" web curl --http0.9 -sS --max-time 3 http://127.0.2.1:8080/
-ev_expect "event: deny for curl to 127.0.2.1" agent=web verdict=deny comm=curl dst_ip=127.0.2.1
-refute "denied: udp where only tcp is allowed (127.0.1.1:8080/udp)" web "$CLIENT" udp-sendto 127.0.1.1 8080
+	dst_ip=$LA.1 dst_port=9090 rule_id=-
+refute "denied: address outside every prefix ($LB.1:8080)" web curl --http0.9 -sS --max-time 3 http://$LB.1:8080/
+ev_expect "event: deny for curl to $LB.1" agent=web verdict=deny comm=curl dst_ip=$LB.1
+refute "denied: udp where only tcp is allowed ($LA.1:8080/udp)" web "$CLIENT" udp-sendto $LA.1 8080
 ev_expect "event: deny udp 8080" agent=web verdict=deny protocol=udp dst_port=8080 hook=sendmsg4
-refute "explicit deny beats the /24 allow (127.0.1.99:8080)" web "$CLIENT" tcp 127.0.1.99 8080
+refute "explicit deny beats the /24 allow ($LA.99:8080)" web "$CLIENT" tcp $LA.99 8080
 ev_expect "event: deny_rule names the deny rule" agent=web verdict=deny reason=deny_rule \
-	dst_ip=127.0.1.99 rule_label=blocked-host rule_section=deny
+	dst_ip=$LA.99 rule_label=blocked-host rule_section=deny
 
 # -- a real host in a network namespace, over a veth pair -----------------------
 check "allowed: test host $NS_IP4:8080 over veth" web curl --http0.9 -sS --max-time 3 "http://$NS_IP4:8080/"
@@ -87,39 +87,39 @@ check "allowed: IPv6 [$NS_IP6]:8080" web "$CLIENT" tcp "$NS_IP6" 8080
 ev_expect "event: allow connect6 ipv6" agent=web verdict=allow hook=connect6 family=ipv6 dst_ip="$NS_IP6"
 refute "denied: IPv6 [::1]:8080" web "$CLIENT" tcp ::1 8080
 ev_expect "event: deny ::1" agent=web verdict=deny dst_ip=::1 hook=connect6
-refute "IPv4-mapped IPv6 cannot bypass: ::ffff:127.0.2.1 denied" web "$CLIENT" tcp6mapped 127.0.2.1 8080
-ev_expect "event: mapped destination judged as IPv4 127.0.2.1" agent=web verdict=deny \
-	hook=connect6 family=ipv6 dst_ip=127.0.2.1
-check "IPv4-mapped IPv6 to an allowed IPv4 is allowed as that IPv4" web "$CLIENT" tcp6mapped 127.0.1.1 8080
-refute "IPv4-mapped UDP from an IPv6 socket denied" web "$CLIENT" udp6-mapped 127.0.2.1 7000 mapped-probe
-ev_expect "event: mapped udp judged by sendmsg4" agent=web verdict=deny dst_ip=127.0.2.1 dst_port=7000 protocol=udp
+refute "IPv4-mapped IPv6 cannot bypass: ::ffff:$LB.1 denied" web "$CLIENT" tcp6mapped $LB.1 8080
+ev_expect "event: mapped destination judged as IPv4 $LB.1" agent=web verdict=deny \
+	hook=connect6 family=ipv6 dst_ip=$LB.1
+check "IPv4-mapped IPv6 to an allowed IPv4 is allowed as that IPv4" web "$CLIENT" tcp6mapped $LA.1 8080
+refute "IPv4-mapped UDP from an IPv6 socket denied" web "$CLIENT" udp6-mapped $LB.1 7000 mapped-probe
+ev_expect "event: mapped udp judged by sendmsg4" agent=web verdict=deny dst_ip=$LB.1 dst_port=7000 protocol=udp
 
 # -- UDP: connected, unconnected sendto, sendmsg, sendmmsg -----------------------------
-check "allowed: connected udp to 127.0.1.1:7000" web "$CLIENT" udp-connect 127.0.1.1 7000 conn-ok
-refute "denied: connected udp to 127.0.2.1:7000" web "$CLIENT" udp-connect 127.0.2.1 7000 conn-no
-ev_expect "event: deny udp connect4" agent=web verdict=deny hook=connect4 protocol=udp dst_ip=127.0.2.1
-check "allowed: unconnected sendto 127.0.1.1:7000" web "$CLIENT" udp-sendto 127.0.1.1 7000 sendto-ok
-refute "denied: unconnected sendto 127.0.2.1:7000" web "$CLIENT" udp-sendto 127.0.2.1 7000 sendto-no
-check "allowed: sendmsg 127.0.1.1:7000" web "$CLIENT" udp-sendmsg 127.0.1.1 7000 sendmsg-ok
-refute "denied: sendmsg 127.0.2.1:7000" web "$CLIENT" udp-sendmsg 127.0.2.1 7000 sendmsg-no
-check "allowed: sendmmsg of 3 to 127.0.1.1:7000" web "$NETPROBE" sendmmsg 127.0.1.1 7000 3 mmsg-ok
-refute "denied: sendmmsg to 127.0.2.1:7000" web "$NETPROBE" sendmmsg 127.0.2.1 7000 3 mmsg-no
+check "allowed: connected udp to $LA.1:7000" web "$CLIENT" udp-connect $LA.1 7000 conn-ok
+refute "denied: connected udp to $LB.1:7000" web "$CLIENT" udp-connect $LB.1 7000 conn-no
+ev_expect "event: deny udp connect4" agent=web verdict=deny hook=connect4 protocol=udp dst_ip=$LB.1
+check "allowed: unconnected sendto $LA.1:7000" web "$CLIENT" udp-sendto $LA.1 7000 sendto-ok
+refute "denied: unconnected sendto $LB.1:7000" web "$CLIENT" udp-sendto $LB.1 7000 sendto-no
+check "allowed: sendmsg $LA.1:7000" web "$CLIENT" udp-sendmsg $LA.1 7000 sendmsg-ok
+refute "denied: sendmsg $LB.1:7000" web "$CLIENT" udp-sendmsg $LB.1 7000 sendmsg-no
+check "allowed: sendmmsg of 3 to $LA.1:7000" web "$NETPROBE" sendmmsg $LA.1 7000 3 mmsg-ok
+refute "denied: sendmmsg to $LB.1:7000" web "$NETPROBE" sendmmsg $LB.1 7000 3 mmsg-no
 sleep 0.3
 check_eq "the allowed datagrams arrived (1 connect + 1 sendto + 1 sendmsg + 3 mmsg)" 6 \
-	"$(grep -cE 'udp 127.0.1.1:7000 (conn-ok|sendto-ok|sendmsg-ok|mmsg-ok)' "$SL_TMP/recv.log")"
-check_eq "no denied datagram reached 127.0.2.1:7000" 0 "$(grep -c 'udp 127.0.2.1:7000' "$SL_TMP/recv.log")"
-ev_expect "event: deny sendmsg4 for unconnected udp" agent=web verdict=deny hook=sendmsg4 dst_ip=127.0.2.1 dst_port=7000
+	"$(grep -cE "udp $LA.1:7000 (conn-ok|sendto-ok|sendmsg-ok|mmsg-ok)" "$SL_TMP/recv.log")"
+check_eq "no denied datagram reached $LB.1:7000" 0 "$(grep -c "udp $LB.1:7000" "$SL_TMP/recv.log")"
+ev_expect "event: deny sendmsg4 for unconnected udp" agent=web verdict=deny hook=sendmsg4 dst_ip=$LB.1 dst_port=7000
 
 # -- TCP Fast Open and io_uring -------------------------------------------------------
 tfo_was=$(sysctl -n net.ipv4.tcp_fastopen)
 sysctl -qw net.ipv4.tcp_fastopen=3
-check "allowed: TCP Fast Open sendto 127.0.1.1:8080" web "$CLIENT" tfo 127.0.1.1 8080
-refute "denied: TCP Fast Open sendto 127.0.2.1:8080" web "$CLIENT" tfo 127.0.2.1 8080
-ev_expect "event: TFO refused at connect4" agent=web verdict=deny hook=connect4 dst_ip=127.0.2.1 comm=client.py
+check "allowed: TCP Fast Open sendto $LA.1:8080" web "$CLIENT" tfo $LA.1 8080
+refute "denied: TCP Fast Open sendto $LB.1:8080" web "$CLIENT" tfo $LB.1 8080
+ev_expect "event: TFO refused at connect4" agent=web verdict=deny hook=connect4 dst_ip=$LB.1 comm=client.py
 sysctl -qw net.ipv4.tcp_fastopen="$tfo_was"
-check "allowed: io_uring connect 127.0.1.1:8080" web "$NETPROBE" uring-connect 127.0.1.1 8080
-refute "denied: io_uring connect 127.0.2.1:8080" web "$NETPROBE" uring-connect 127.0.2.1 8080
-ev_expect "event: io_uring connect refused" agent=web verdict=deny dst_ip=127.0.2.1 'comm=~netprobe|iou'
+check "allowed: io_uring connect $LA.1:8080" web "$NETPROBE" uring-connect $LA.1 8080
+refute "denied: io_uring connect $LB.1:8080" web "$NETPROBE" uring-connect $LB.1 8080
+ev_expect "event: io_uring connect refused" agent=web verdict=deny dst_ip=$LB.1 'comm=~netprobe|iou'
 
 # -- socket types ------------------------------------------------------------------------
 # sluicectl run drops CAP_NET_RAW, so to reach the kernel hook at all the
@@ -154,31 +154,31 @@ check "the same raw socket outside the agents root works" "$CLIENT" raw
 
 # -- children, nested cgroups, processes outside --------------------------------------------
 refute "a child of the agent is the agent (sh -c curl, denied)" \
-	web sh -c "curl --http0.9 -sS --max-time 3 http://127.0.2.1:8080/"
-ev_expect "event: the child's curl is charged to the agent" agent=web comm=curl verdict=deny dst_ip=127.0.2.1
+	web sh -c "curl --http0.9 -sS --max-time 3 http://$LB.1:8080/"
+ev_expect "event: the child's curl is charged to the agent" agent=web comm=curl verdict=deny dst_ip=$LB.1
 check "a child of the agent keeps its grants (sh -c curl, allowed)" \
-	web sh -c "curl --http0.9 -sS --max-time 3 http://127.0.1.1:8080/"
+	web sh -c "curl --http0.9 -sS --max-time 3 http://$LA.1:8080/"
 # The agent finds its own run cgroup, makes a child cgroup and enters it.
 nested='for f in '"$CG_ROOT"'/web/r-*/cgroup.procs; do grep -qx $$ "$f" && d=${f%/cgroup.procs}; done
-	mkdir "$d/sub" && echo $$ > "$d/sub/cgroup.procs" && exec "$0" tcp 127.0.1.1 8080'
-refute "a nested cgroup made inside an agent gets no grants" web sh -c "$nested" "$CLIENT"
-ev_expect "event: nested cgroup is not enrolled" verdict=deny reason=not_enrolled dst_ip=127.0.1.1 \
+	mkdir "$d/sub" && echo $$ > "$d/sub/cgroup.procs" && exec "$0" tcp "$1" 8080'
+refute "a nested cgroup made inside an agent gets no grants" web sh -c "$nested" "$CLIENT" "$LA.1"
+ev_expect "event: nested cgroup is not enrolled" verdict=deny reason=not_enrolled dst_ip=$LA.1 \
 	dst_port=8080 agent=-
 refute "an agent running as a user cannot move itself out of its cgroup" \
 	as web --user nobody -- sh -c "echo \$\$ > $CG_MOUNT/cgroup.procs"
-check "a process outside the agents root is untouched (127.0.2.1 works)" "$CLIENT" tcp 127.0.2.1 8080
-ev_none "no event for the process outside the root" verdict=allow dst_ip=127.0.2.1
+check "a process outside the agents root is untouched ($LB.1 works)" "$CLIENT" tcp $LB.1 8080
+ev_none "no event for the process outside the root" verdict=allow dst_ip=$LB.1
 
 # -- audit mode and log: denied -----------------------------------------------------------
-check "audit mode: a would-be denial goes through" as auditor -- "$CLIENT" tcp 127.0.2.1 8080
+check "audit mode: a would-be denial goes through" as auditor -- "$CLIENT" tcp $LB.1 8080
 ev_expect "event: audit verdict says it would have been denied" agent=auditor verdict=audit \
-	reason=default_deny dst_ip=127.0.2.1
-check "audit mode: an allowed call is plain allow" as auditor -- "$CLIENT" tcp 127.0.1.1 8080
-ev_expect "event: audit agent's allowed call" agent=auditor verdict=allow dst_ip=127.0.1.1
-check "log: denied: an allowed call works" as quiet -- "$CLIENT" tcp 127.0.1.1 8080
+	reason=default_deny dst_ip=$LB.1
+check "audit mode: an allowed call is plain allow" as auditor -- "$CLIENT" tcp $LA.1 8080
+ev_expect "event: audit agent's allowed call" agent=auditor verdict=allow dst_ip=$LA.1
+check "log: denied: an allowed call works" as quiet -- "$CLIENT" tcp $LA.1 8080
 ev_none "log: denied: no event for the allowed call" agent=quiet verdict=allow
-refute "log: denied: a denied call is refused" as quiet -- "$CLIENT" tcp 127.0.2.1 8080
-ev_expect "log: denied: the denial is logged" agent=quiet verdict=deny dst_ip=127.0.2.1
+refute "log: denied: a denied call is refused" as quiet -- "$CLIENT" tcp $LB.1 8080
+ev_expect "log: denied: the denial is logged" agent=quiet verdict=deny dst_ip=$LB.1
 
 # -- run: unknown agent, exit status ------------------------------------------------------
 ctl run --agent nobody-such -- touch "$SL_TMP/ran" 2>"$SL_TMP/err"

@@ -28,12 +28,18 @@ SL_N=0
 SL_FAILED=0
 export SLUICE_SOCKET=$SL_SOCK
 
-# Addresses of the test host in our namespace (TEST-NET-2 and a
-# documentation IPv6 prefix, reachable only over our veth pair).
-NS_IP4=198.51.100.2
-HOST_IP4=198.51.100.1
-NS_IP6=2001:db8:5c::2
-HOST_IP6=2001:db8:5c::1
+# Addresses unique to this run, so that suites can run side by side:
+# two loopback /24s ($LA.x "allowed", $LB.x "other"), and the test host in
+# our namespace (benchmarking range 198.18.0.0/15 and a documentation IPv6
+# prefix, reachable only over our veth pair).
+_o2=$((RANDOM % 100 * 2 + 20))
+_o3=$((RANDOM % 250 + 1))
+LA=127.$_o2.$_o3
+LB=127.$((_o2 + 1)).$_o3
+NS_IP4=198.18.$_o3.2
+HOST_IP4=198.18.$_o3.1
+NS_IP6=2001:db8:$_o3::2
+HOST_IP6=2001:db8:$_o3::1
 
 sl_cgroup_mount() { awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo; }
 CG_MOUNT=$(sl_cgroup_mount)
