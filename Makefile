@@ -37,7 +37,7 @@ SAN_OBJS := $(patsubst user/lib/%.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
 HDRS := $(wildcard include/sluice/*.h user/lib/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
-SKEL := $(OUTPUT)/sluice.skel.h $(OUTPUT)/sluice_lsm.skel.h
+SKEL := $(OUTPUT)/sluice.skel.h $(OUTPUT)/sluice_lsm.skel.h $(OUTPUT)/sluice_iter.skel.h
 BINS := $(OUTPUT)/sluiced $(OUTPUT)/sluicectl
 TEST_BINS := $(OUTPUT)/netprobe
 

@@ -24,6 +24,7 @@ struct sl_call {
 	__u8  proto;
 	__u8  hook;
 	__u8  sock_type;
+	__u16 ageless;			/* SL_ENTRY_* whose expiry is ignored */
 };
 
 /* What decide() found, for the verdict and the event. */
@@ -39,6 +40,7 @@ struct sl_decision {
 	__u8  mode;
 	__u8  verdict;
 	__u8  reason;
+	__u32 sock_uid;			/* the socket's owner, for swept sockets */
 };
 
 static __always_inline void count(__u32 idx)
@@ -69,12 +71,20 @@ static __always_inline void emit(const struct sl_call *c,
 	}
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->cgroup = d->cgroup;
-	id = bpf_get_current_pid_tgid();
-	e->pid = (__u32)id;
-	e->tgid = id >> 32;
-	id = bpf_get_current_uid_gid();
-	e->uid = (__u32)id;
-	e->gid = id >> 32;
+	if (c->hook == SL_HOOK_TERMINATE) {
+		/* The sweep runs in sluiced: the process is the socket's, unknown. */
+		e->pid = e->tgid = e->gid = 0;
+		e->uid = d->sock_uid;
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	} else {
+		id = bpf_get_current_pid_tgid();
+		e->pid = (__u32)id;
+		e->tgid = id >> 32;
+		id = bpf_get_current_uid_gid();
+		e->uid = (__u32)id;
+		e->gid = id >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
 	e->agent = d->agent;
 	e->task = d->task;
 	e->rule_id = d->rule;
@@ -90,7 +100,6 @@ static __always_inline void emit(const struct sl_call *c,
 	e->sock_type = c->sock_type;
 	e->entry_flags = (__u8)d->entry_flags;
 	e->pad[0] = e->pad[1] = e->pad[2] = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
 	count(SL_CNT_EVENTS);
 }

@@ -61,4 +61,12 @@ struct {
 	__uint(max_entries, SL_CNT_MAX);
 } sl_counters SEC(".maps");
 
+/* Sockets whose connection the hooks allowed (see mark_socket()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sl_sock);
+} sl_sockets SEC(".maps");
+
 #endif

@@ -64,6 +64,7 @@ enum sl_hook {
 	SL_HOOK_SENDMSG4	= 3,
 	SL_HOOK_SENDMSG6	= 4,
 	SL_HOOK_SOCK_CREATE	= 5,
+	SL_HOOK_TERMINATE	= 6,	/* the revocation sweep closed a socket */
 };
 
 /* Per-agent modes. */
@@ -157,6 +158,15 @@ struct sl_task {
 	__u64 expires_ns;		/* CLOCK_BOOTTIME ns, 0 never */
 };
 
+/*
+ * sl_sockets (socket storage): set on a socket whose connect was allowed,
+ * so the revocation sweep judges it again, e.g. {rule 12, agent 3}.
+ */
+struct sl_sock {
+	__u32 rule_id;			/* the entry that allowed it */
+	__u32 agent;
+};
+
 /* Per-CPU counters (sl_counters, a PERCPU_ARRAY indexed by these). */
 enum sl_counter {
 	SL_CNT_ALLOW = 0,
@@ -165,6 +175,7 @@ enum sl_counter {
 	SL_CNT_REDIRECT,
 	SL_CNT_EVENTS,			/* events written to the ring buffer */
 	SL_CNT_EVENTS_LOST,		/* ring buffer full: event dropped */
+	SL_CNT_TERMINATED,		/* sockets the sweep destroyed */
 	SL_CNT_MAX,
 };
 

@@ -33,9 +33,14 @@ static __always_inline void sl_match_init(struct sl_match *m)
 	__builtin_memset(m, 0, sizeof(*m));
 }
 
-static __always_inline void sl_match_val(const struct sl_rule_val *v,
-					 __u16 port, __u8 proto, __u64 now,
-					 struct sl_match *m)
+/*
+ * Entries whose flags intersect `ageless` count as live even past their
+ * expiry: the revocation sweep passes SL_ENTRY_LEARNED, because a DNS
+ * answer's TTL running out stops new connections, not established ones.
+ */
+static __always_inline void sl_match_val_ex(const struct sl_rule_val *v,
+					    __u16 port, __u8 proto, __u64 now,
+					    __u16 ageless, struct sl_match *m)
 {
 	__u32 i, n = v->n;
 
@@ -45,7 +50,7 @@ static __always_inline void sl_match_val(const struct sl_rule_val *v,
 
 		if (i >= n)
 			break;
-		if (e->expires_ns && e->expires_ns <= now)
+		if (e->expires_ns && e->expires_ns <= now && !(e->flags & ageless))
 			continue;
 		if (e->proto != SL_PROTO_ANY && e->proto != proto)
 			continue;
@@ -57,6 +62,13 @@ static __always_inline void sl_match_val(const struct sl_rule_val *v,
 		m->rule[a] = e->rule_id;
 		m->flags[a] = e->flags;
 	}
+}
+
+static __always_inline void sl_match_val(const struct sl_rule_val *v,
+					 __u16 port, __u8 proto, __u64 now,
+					 struct sl_match *m)
+{
+	sl_match_val_ex(v, port, proto, now, 0, m);
 }
 
 /*

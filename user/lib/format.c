@@ -42,6 +42,7 @@ const char *sl_hook_name(uint8_t h)
 	case SL_HOOK_SENDMSG4: return "sendmsg4";
 	case SL_HOOK_SENDMSG6: return "sendmsg6";
 	case SL_HOOK_SOCK_CREATE: return "sock_create";
+	case SL_HOOK_TERMINATE: return "sweep";
 	default: return "unknown";
 	}
 }
@@ -157,8 +158,9 @@ json_object *sl_format_json(const struct sl_evrec *ev)
 	add_str(o, "time", ts);
 	add_int(o, "seq", (int64_t)ev->seq);
 	add_str(o, "host", ev->host);
-	add_str(o, "type", ev->k ? (ev->k->hook == SL_HOOK_SOCK_CREATE ? "socket" : "connection") :
-			    ev->type);
+	add_str(o, "type", ev->k ? (ev->k->hook == SL_HOOK_SOCK_CREATE ? "socket" :
+				    ev->k->hook == SL_HOOK_TERMINATE ? "connection_terminated" :
+				    "connection") : ev->type);
 	add_identity(o, ev);
 	if (ev->k) {
 		add_decision(o, ev);

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "sluice.skel.h"
 #include "sluice_lsm.skel.h"
+#include "sluice_iter.skel.h"
 #include "cgroup.h"
 #include "log.h"
 #include "maps.h"
@@ -27,11 +28,14 @@
 struct sl_maps {
 	struct sluice *skel;
 	struct sluice_lsm *lsm_skel;	/* NULL when the kernel refused it */
+	struct sluice_iter *iter_skel;	/* NULL when the kernel refused it */
+	struct bpf_link *iters[2];	/* the sweep's tcp and udp iterators */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
 	int lock_fd;
 	int ncpus;
 	char lsm_why[160];		/* why sl_lsm_socket is not loaded */
+	char iter_why[160];		/* why the sweep is not loaded */
 	char pin_dir[PATH_MAX];
 };
 
@@ -187,13 +191,13 @@ static bool bpf_lsm_active(void)
 	return false;
 }
 
-/* The LSM object uses the main object's maps, not copies of its own. */
-static int lsm_reuse_maps(struct sl_maps *m)
+/* An optional object uses the main object's maps, not copies of its own. */
+static int reuse_maps(struct sl_maps *m, struct bpf_object *obj)
 {
 	struct bpf_map *map, *main_map;
 	int err;
 
-	bpf_object__for_each_map(map, m->lsm_skel->obj) {
+	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__name(map)[0] == '.')
 			continue;
 		main_map = bpf_object__find_map_by_name(m->skel->obj, bpf_map__name(map));
@@ -220,7 +224,7 @@ static void load_lsm(struct sl_maps *m)
 		goto out;
 	}
 	m->lsm_skel = sluice_lsm__open();
-	err = m->lsm_skel ? lsm_reuse_maps(m) : -errno;
+	err = m->lsm_skel ? reuse_maps(m, m->lsm_skel->obj) : -errno;
 	if (!err)
 		err = sluice_lsm__load(m->lsm_skel);
 	if (!err)
@@ -232,6 +236,72 @@ static void load_lsm(struct sl_maps *m)
 out:
 	pr_warn("packet sockets are not refused in the kernel: %s; agents started by sluicectl run lose CAP_NET_RAW instead\n",
 		m->lsm_why);
+}
+
+/*
+ * Optional too: closing established connections on revocation needs
+ * iterators and bpf_sock_destroy (Linux 6.5).  Without them new calls are
+ * still judged; status says that live connections are not cut.
+ */
+static void load_iter(struct sl_maps *m)
+{
+	struct bpf_link *l;
+	int err;
+
+	m->iter_skel = sluice_iter__open();
+	err = m->iter_skel ? reuse_maps(m, m->iter_skel->obj) : -errno;
+	if (!err)
+		err = sluice_iter__load(m->iter_skel);
+	for (int i = 0; !err && i < 2; i++) {
+		l = bpf_program__attach_iter(i ? m->iter_skel->progs.sl_iter_udp :
+					     m->iter_skel->progs.sl_iter_tcp, NULL);
+		if (!l)
+			err = -errno;
+		m->iters[i] = l;
+	}
+	if (!err)
+		return;
+	snprintf(m->iter_why, sizeof(m->iter_why),
+		 "the kernel refused the socket iterators (%s)", strerror(-err));
+	pr_warn("established connections are not closed on revocation: %s\n", m->iter_why);
+	for (int i = 0; i < 2; i++) {
+		bpf_link__destroy(m->iters[i]);
+		m->iters[i] = NULL;
+	}
+	sluice_iter__destroy(m->iter_skel);
+	m->iter_skel = NULL;
+}
+
+static int run_iter(struct bpf_link *link)
+{
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	/* The programs do their work while the iterator is read. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+int sl_maps_sweep(struct sl_maps *m)
+{
+	int err = 0;
+
+	if (!m->iter_skel)
+		return -ENOTSUP;
+	for (int i = 0; i < 2 && !err; i++)
+		err = run_iter(m->iters[i]);
+	return err;
+}
+
+const char *sl_maps_sweep_missing(const struct sl_maps *m)
+{
+	return m->iter_skel ? NULL : m->iter_why;
 }
 
 static int root_cgroup_id(const char *root, __u64 *id)
@@ -379,6 +449,7 @@ int sl_maps_open(struct sl_maps **out, const struct sl_maps_cfg *cfg, bool *adop
 		goto fail;
 	}
 	load_lsm(m);
+	load_iter(m);
 	err = attach_progs(m, cfg->cgroup_root, adopted);
 	if (err)
 		goto fail;
@@ -396,6 +467,9 @@ void sl_maps_close(struct sl_maps *m)
 	/* Destroying a pinned link only drops our reference: the pin keeps it. */
 	for (int i = 0; i < m->nlinks; i++)
 		bpf_link__destroy(m->links[i]);
+	for (int i = 0; i < 2; i++)
+		bpf_link__destroy(m->iters[i]);
+	sluice_iter__destroy(m->iter_skel);
 	sluice_lsm__destroy(m->lsm_skel);
 	sluice__destroy(m->skel);
 	if (m->lock_fd >= 0)

@@ -58,6 +58,14 @@ int sl_maps_attached(const struct sl_maps *m, const char **names, const char **t
 /* Why non-IP sockets are not refused in the kernel, or NULL if they are. */
 const char *sl_maps_lsm_missing(const struct sl_maps *m);
 
+/*
+ * Judge every established agent socket again and close those now denied
+ * (bpf/sluice_iter.bpf.c).  -ENOTSUP when the kernel refused the iterators.
+ */
+int sl_maps_sweep(struct sl_maps *m);
+/* Why the sweep is not available, or NULL if it is. */
+const char *sl_maps_sweep_missing(const struct sl_maps *m);
+
 /* Write every item of cs under set; on failure delete what was written. */
 int sl_maps_set_write(struct sl_maps *m, enum sl_trie t, uint32_t set,
 		      const struct sl_cset *cs);
