@@ -82,6 +82,12 @@ $(OUTPUT)/libsluice-san.a: $(SAN_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
+CTL_SRCS := $(sort $(wildcard user/ctl/*.c))
+
+$(OUTPUT)/sluicectl: user/sluicectl.c $(CTL_SRCS) user/ctl/ctl.h $(OUTPUT)/libsluice.a $(HDRS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/ctl $< $(CTL_SRCS) $(OUTPUT)/libsluice.a $(LDLIBS) -o $@
+
 $(OUTPUT)/%: user/%.c $(OUTPUT)/libsluice.a $(HDRS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libsluice.a $(LDLIBS) -o $@

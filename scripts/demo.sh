@@ -24,7 +24,8 @@ ctl() { "$OUT/sluicectl" --socket "$SOCK" "$@"; }
 cleanup() {
 	set +e
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	"$OUT/sluiced" --teardown --cgroup-root "$ROOT" --bpffs "$PINS" --socket "$SOCK" 2>/dev/null
+	"$OUT/sluiced" --teardown --cgroup-root "$ROOT" --bpffs "$PINS" --socket "$SOCK" \
+		--state "$TMP/state.json" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
@@ -49,7 +50,7 @@ grep -v '^#' policies/demo.yaml
 
 step "sluiced: attach at <cgroup2>/$ROOT, pin in $PINS"
 "$OUT/sluiced" --policy-dir policies/ --cgroup-root "$ROOT" --bpffs "$PINS" \
-	--socket "$SOCK" --events "$EVENTS" 2>"$TMP/sluiced.log" &
+	--socket "$SOCK" --events "$EVENTS" --state "$TMP/state.json" 2>"$TMP/sluiced.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 cat "$TMP/sluiced.log"

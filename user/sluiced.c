@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "addr.h"
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
@@ -37,6 +38,10 @@ static const char usage[] =
 "  -e, --events PATH      write events as JSON lines to PATH; - for stdout\n"
 "  -g, --group NAME       members of group NAME may use the control socket\n"
 "                         (default: root only)\n"
+"      --state PATH       where grants, tasks and pending requests are kept\n"
+"                         for a restarted daemon (default /run/sluice/state.json)\n"
+"      --max-ttl DURATION longest grant or task TTL (default 24h)\n"
+"  -w, --watch            re-apply the policy directory when its files change\n"
 "      --rules-max N      capacity of the policy trie (default 262144 keys)\n"
 "      --grants-max N     capacity of the grant trie (default 65536 keys)\n"
 "      --ringbuf-size N   event ring buffer bytes, a power of two (default 4194304)\n"
@@ -70,7 +75,7 @@ static int parse_u32(const char *s, const char *what, uint32_t min, uint32_t max
 	return 0;
 }
 
-enum { OPT_RULES = 256, OPT_GRANTS, OPT_RINGBUF, OPT_TEARDOWN };
+enum { OPT_RULES = 256, OPT_GRANTS, OPT_RINGBUF, OPT_TEARDOWN, OPT_STATE, OPT_MAX_TTL };
 
 int main(int argc, char **argv)
 {
@@ -85,6 +90,9 @@ int main(int argc, char **argv)
 		{ "grants-max", required_argument, NULL, OPT_GRANTS },
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "teardown", no_argument, NULL, OPT_TEARDOWN },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "max-ttl", required_argument, NULL, OPT_MAX_TTL },
+		{ "watch", no_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -92,13 +100,14 @@ int main(int argc, char **argv)
 	struct sl_daemon_cfg cfg = {
 		.socket = SL_DEFAULT_SOCKET, .cgroup_root = "sluice",
 		.bpffs = "/sys/fs/bpf/sluice", .group = (gid_t)-1,
+		.state = "/run/sluice/state.json",
 	};
 	bool teardown = false, verbose = false, policy_given = false;
 	struct group *gr;
 	struct stat st;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "p:s:c:b:e:g:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:c:b:e:g:wvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': cfg.policy_dir = optarg; policy_given = true; break;
 		case 's': cfg.socket = optarg; break;
@@ -130,6 +139,14 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_TEARDOWN: teardown = true; break;
+		case OPT_STATE: cfg.state = optarg; break;
+		case OPT_MAX_TTL:
+			if (sl_duration_parse(optarg, &cfg.max_ttl_ns)) {
+				fprintf(stderr, "sluiced: --max-ttl takes a duration like 30m, 12h, 7d\n");
+				return 1;
+			}
+			break;
+		case 'w': cfg.watch = true; break;
 		case 'v': verbose = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:

@@ -57,7 +57,7 @@ sl_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	"$SLUICED" --teardown --cgroup-root "$SL_ROOT" --bpffs "$SL_PINS" --socket "$SL_SOCK" \
-		>/dev/null 2>&1
+		--state "$SL_TMP/state.json" >/dev/null 2>&1
 	ip netns del "$SL_NS" 2>/dev/null
 	ip link del "v$SL_ID" 2>/dev/null
 	# Teardown removes these; a leftover means a bug, but never leave it.
@@ -130,7 +130,8 @@ sl_daemon() {
 	local dir=$1
 	shift
 	"$SLUICED" --policy-dir "$dir" --cgroup-root "$SL_ROOT" --bpffs "$SL_PINS" \
-		--socket "$SL_SOCK" --events "$SL_EVENTS" "$@" 2>>"$SL_TMP/sluiced.log" &
+		--socket "$SL_SOCK" --events "$SL_EVENTS" --state "$SL_TMP/state.json" "$@" \
+		2>>"$SL_TMP/sluiced.log" &
 	SL_DAEMON_PID=$!
 	for _ in $(seq 200); do
 		"$SLUICECTL" status >/dev/null 2>&1 && return 0

@@ -131,10 +131,13 @@ static int plan_write(struct sl_engine *e, struct pbundle *pb, struct plan *plan
 			continue;
 		const struct sl_agent_policy *ap = &pb->pol.agents[p->idx];
 
-		p->id = p->cur ? p->cur->id : agent++;
+		const struct eremembered *r = p->cur ? NULL : eng_remembered(e, ap->name);
+
+		/* An agent a restarted daemon remembers keeps its id and grants. */
+		p->id = p->cur ? p->cur->id : r ? r->id : agent++;
 		p->kv = (struct sl_agent){
 			.policy_set = set++,
-			.grant_set = p->cur ? p->cur->kv.grant_set : SL_SET_NONE,
+			.grant_set = p->cur ? p->cur->kv.grant_set : r ? r->grant_set : SL_SET_NONE,
 			.version = version,
 			.mode = ap->mode,
 			.flags = agent_flags(ap),
@@ -175,6 +178,10 @@ static void subjects_orphan(struct sl_engine *e, uint32_t agent)
 
 static void agent_remove(struct sl_engine *e, struct eagent *a)
 {
+	eng_grants_drop(e, a->id, 0, true, "agent removed from the policy", NULL);
+	if (a->dyn.set)
+		sl_maps_set_delete(e->maps, SL_TRIE_GRANTS, a->dyn.set, &a->dyn.cs);
+	sl_cset_free(&a->dyn.cs);
 	subjects_orphan(e, a->id);
 	sl_maps_agent_del(e->maps, a->id);
 	sl_maps_set_delete(e->maps, SL_TRIE_RULES, a->kv.policy_set, &a->cset);
@@ -214,6 +221,7 @@ static int plan_commit(struct sl_engine *e, struct pbundle *pb, struct plan *pla
 		}
 		a->id = p->id;
 		a->kv = p->kv;
+		a->dyn.set = p->kv.grant_set;
 		a->cset = p->cs;
 		p->cs = (struct sl_cset){ 0 };
 		a->cur = (struct agen){ .pb = pb, .idx = p->idx, .rule_base = p->rule_base };
@@ -325,8 +333,12 @@ int sl_engine_apply(struct sl_engine *e, struct sl_policy *pol, bool prune,
 		}
 		e->next_rule = rule;
 	}
-	if (removed_agents(e, &pb->pol, prune, changes) || any)
+	if (removed_agents(e, &pb->pol, prune, changes) || any) {
 		e->version = version;
+		/* Access an old version gave may be gone: judge live sockets again. */
+		eng_sweep(e, "apply");
+		eng_state_save(e);
+	}
 	*result = apply_result(e, pb, plans, n, changes);
 	changes = NULL;
 out:

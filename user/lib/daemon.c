@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "events.h"
 #include "log.h"
 #include "maps.h"
+#include "ops.h"
 #include "policy.h"
 
 #define MAX_CONNS 64
@@ -32,7 +34,9 @@ struct daemon {
 	struct sl_maps *maps;
 	struct sl_engine *eng;
 	struct sl_events *ev;
+	struct sl_ops ops;
 	int epfd, lfd, sigfd, timerfd;
+	int watchfd, settlefd;		/* --watch: the policy dir, and a debounce */
 	struct conn conns[MAX_CONNS];
 	bool stop;
 };
@@ -71,206 +75,6 @@ static void notify(void *ctx, const char *type, json_object *fields)
 		json_object_put(fields);
 }
 
-static json_object *peer_json(const struct sl_peer *p)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "uid", json_object_new_int64(p->uid));
-	json_object_object_add(o, "pid", json_object_new_int64(p->pid));
-	return o;
-}
-
-static json_object *diag_json(const struct sl_diag *dg)
-{
-	json_object *arr = json_object_new_array();
-
-	for (size_t i = 0; i < dg->n; i++)
-		json_object_array_add(arr, json_object_new_string(dg->msg[i]));
-	return arr;
-}
-
-static json_object *reply_err(int err, const struct sl_diag *dg)
-{
-	json_object *r = json_object_new_object();
-
-	json_object_object_add(r, "ok", json_object_new_boolean(0));
-	json_object_object_add(r, "error", json_object_new_string(
-		dg && dg->n ? dg->msg[0] : strerror(-err)));
-	if (dg && dg->n)
-		json_object_object_add(r, "errors", diag_json(dg));
-	return r;
-}
-
-static json_object *reply_ok(json_object *result)
-{
-	json_object *r = json_object_new_object();
-
-	json_object_object_add(r, "ok", json_object_new_boolean(1));
-	if (result)
-		json_object_object_add(r, "result", result);
-	return r;
-}
-
-static const char *req_str(json_object *req, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* Parse the files a client sent: [{"name": ..., "content": ...}, ...]. */
-static int parse_files(json_object *req, struct sl_policy *pol, struct sl_diag *dg)
-{
-	json_object *files;
-	int err = 0;
-
-	if (!json_object_object_get_ex(req, "files", &files) ||
-	    !json_object_is_type(files, json_type_array)) {
-		sl_diag_add(dg, NULL, "request has no \"files\"");
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < json_object_array_length(files); i++) {
-		json_object *f = json_object_array_get_idx(files, i);
-		const char *name = req_str(f, "name"), *content = req_str(f, "content");
-
-		if (!name || !content) {
-			sl_diag_add(dg, NULL, "file %zu has no name or content", i);
-			err = -EINVAL;
-			continue;
-		}
-		if (sl_policy_parse_buf(pol, name, content, strlen(content), dg))
-			err = -EINVAL;
-	}
-	return err;
-}
-
-static json_object *op_apply(struct daemon *d, struct conn *c, json_object *req)
-{
-	json_object *result = NULL, *prune, *fields;
-	uint32_t before = sl_engine_version(d->eng);
-	struct sl_policy pol;
-	struct sl_diag dg;
-	int err;
-
-	sl_policy_init(&pol);
-	sl_diag_init(&dg);
-	err = parse_files(req, &pol, &dg);
-	if (!err)
-		err = sl_engine_apply(d->eng, &pol, json_object_object_get_ex(req, "prune", &prune) &&
-				      json_object_get_boolean(prune), &result, &dg);
-	sl_policy_free(&pol);
-	fields = json_object_new_object();
-	json_object_object_add(fields, "operator", peer_json(&c->peer));
-	json_object_object_add(fields, "outcome", json_object_new_string(err ? "failure" : "success"));
-	json_object_object_add(fields, "version_before", json_object_new_int64(before));
-	json_object_object_add(fields, "version_after", json_object_new_int64(sl_engine_version(d->eng)));
-	if (err) {
-		json_object_object_add(fields, "errors", diag_json(&dg));
-		notify(d, "policy_apply", fields);
-		result = reply_err(err, &dg);
-	} else {
-		json_object *ch;
-
-		json_object_object_get_ex(result, "changes", &ch);
-		json_object_object_add(fields, "changes", json_object_get(ch));
-		notify(d, "policy_apply", fields);
-		result = reply_ok(result);
-	}
-	sl_diag_free(&dg);
-	return result;
-}
-
-/* The pid must be the caller's own child, so nobody moves others' processes. */
-static int verify_child(const struct sl_peer *peer, pid_t pid)
-{
-	char path[64], line[256];
-	int ppid = -1, uid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -ESRCH;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "PPid: %d", &ppid);
-		sscanf(line, "Uid: %d", &uid);
-	}
-	fclose(f);
-	if (ppid != peer->pid || (peer->uid != 0 && (uid_t)uid != peer->uid))
-		return -EPERM;
-	return 0;
-}
-
-static json_object *op_run(struct daemon *d, struct conn *c, json_object *req)
-{
-	const char *agent = req_str(req, "agent"), *task = req_str(req, "task");
-	json_object *result = NULL, *pidv, *fields;
-	struct sl_diag dg;
-	pid_t pid;
-	int err;
-
-	sl_diag_init(&dg);
-	if (!agent || !json_object_object_get_ex(req, "pid", &pidv)) {
-		sl_diag_add(&dg, NULL, "run needs \"agent\" and \"pid\"");
-		err = -EINVAL;
-		goto out;
-	}
-	pid = (pid_t)json_object_get_int(pidv);
-	err = verify_child(&c->peer, pid);
-	if (err) {
-		sl_diag_add(&dg, NULL, "pid %d is not a child of the caller", (int)pid);
-		goto out;
-	}
-	err = sl_engine_run(d->eng, agent, task, pid, &result, &dg);
-	if (!err) {
-		fields = json_object_get(result);
-		json_object_object_add(fields, "operator", peer_json(&c->peer));
-		json_object_object_add(fields, "pid", json_object_new_int(pid));
-		notify(d, "run_start", fields);
-	}
-out:
-	result = err ? reply_err(err, &dg) : reply_ok(result);
-	sl_diag_free(&dg);
-	return result;
-}
-
-static json_object *op_check(struct daemon *d, json_object *req)
-{
-	const char *agent = req_str(req, "agent"), *to = req_str(req, "to");
-	const char *proto = req_str(req, "proto");
-	json_object *result = NULL;
-	struct sl_diag dg;
-	uint8_t addr[16];
-	uint16_t port;
-	int p = SL_PROTO_TCP, err = -EINVAL;
-
-	sl_diag_init(&dg);
-	if (!agent || !to)
-		sl_diag_add(&dg, NULL, "check needs \"agent\" and \"to\"");
-	else if (sl_hostport_parse(to, addr, &port))
-		sl_diag_add(&dg, NULL, "bad destination \"%s\": expected ADDR:PORT or [ADDR6]:PORT", to);
-	else if (proto && ((p = sl_proto_parse(proto)) < 0 || p == SL_PROTO_ANY))
-		sl_diag_add(&dg, NULL, "bad protocol \"%s\": tcp or udp", proto);
-	else
-		err = sl_engine_check(d->eng, agent, req_str(req, "task"), addr, port, (uint8_t)p,
-				      &result, &dg);
-	result = err ? reply_err(err, &dg) : reply_ok(result);
-	sl_diag_free(&dg);
-	return result;
-}
-
-static json_object *op_status(struct daemon *d)
-{
-	json_object *s = sl_engine_status(d->eng);
-
-	json_object_object_add(s, "events", sl_events_status(d->ev));
-	json_object_object_add(s, "bpffs", json_object_new_string(d->cfg->bpffs));
-	json_object_object_add(s, "socket", json_object_new_string(d->cfg->socket));
-	return reply_ok(s);
-}
-
 static void conn_close(struct daemon *d, struct conn *c, bool keep_fd)
 {
 	if (c->fd >= 0) {
@@ -280,48 +84,6 @@ static void conn_close(struct daemon *d, struct conn *c, bool keep_fd)
 	}
 	sl_linebuf_free(&c->lb);
 	c->fd = -1;
-}
-
-/* Returns the reply, or NULL when the connection became an event stream. */
-static json_object *dispatch(struct daemon *d, struct conn *c, json_object *req)
-{
-	const char *op = req_str(req, "op");
-	json_object *follow;
-
-	if (!op)
-		return reply_err(-EINVAL, NULL);
-	if (!strcmp(op, "ping"))
-		return reply_ok(NULL);
-	if (!strcmp(op, "apply"))
-		return op_apply(d, c, req);
-	if (!strcmp(op, "run"))
-		return op_run(d, c, req);
-	if (!strcmp(op, "check"))
-		return op_check(d, req);
-	if (!strcmp(op, "agents"))
-		return reply_ok(sl_engine_agents(d->eng));
-	if (!strcmp(op, "status"))
-		return op_status(d);
-	if (!strcmp(op, "events")) {
-		if (!json_object_object_get_ex(req, "follow", &follow) ||
-		    !json_object_get_boolean(follow))
-			return reply_ok(sl_events_recent(d->ev, req));
-		json_object *ok = reply_ok(NULL);
-
-		sl_json_send(c->fd, ok);
-		json_object_put(ok);
-		sl_events_follow(d->ev, c->fd, req);
-		conn_close(d, c, true);
-		return NULL;
-	}
-	struct sl_diag dg;
-	json_object *r;
-
-	sl_diag_init(&dg);
-	sl_diag_add(&dg, NULL, "unknown operation \"%s\"", op);
-	r = reply_err(-EINVAL, &dg);
-	sl_diag_free(&dg);
-	return r;
 }
 
 static void conn_input(struct daemon *d, struct conn *c)
@@ -335,10 +97,16 @@ static void conn_input(struct daemon *d, struct conn *c)
 		req = sl_linebuf_next(&c->lb, &bad);
 		if (!req && !bad)
 			break;
-		reply = bad ? reply_err(-EPROTO, NULL) : dispatch(d, c, req);
+		if (bad) {
+			reply = json_tokener_parse("{\"ok\":false,\"error\":\"not a JSON object\"}");
+		} else {
+			reply = sl_ops_dispatch(&d->ops, c->fd, &c->peer, req);
+		}
 		json_object_put(req);
-		if (!reply)
-			return;	/* now an event stream */
+		if (!reply) {
+			conn_close(d, c, true);	/* the fd is an event stream now */
+			return;
+		}
 		/* Replies are small; a client that does not read them is dropped. */
 		if (sl_json_send(c->fd, reply))
 			r = -EIO;
@@ -358,7 +126,8 @@ static void on_accept(struct daemon *d)
 
 	fd = sl_ctl_accept(d->lfd, d->cfg->group, &peer);
 	if (fd == -EACCES) {
-		json_object *f = peer_json(&peer);
+		struct sl_actor who = { .uid = peer.uid, .pid = peer.pid };
+		json_object *f = sl_actor_json(&who);
 
 		pr_warn("refused control connection from uid %d pid %d\n", (int)peer.uid, (int)peer.pid);
 		json_object_object_add(f, "gid", json_object_new_int64(peer.gid));
@@ -383,7 +152,7 @@ static int setup_fds(struct daemon *d)
 	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	struct epoll_event ee = { .events = EPOLLIN };
 	sigset_t mask;
-	int fds[5], n = 0;
+	int fds[7], n = 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -402,12 +171,81 @@ static int setup_fds(struct daemon *d)
 	fds[n++] = d->lfd;
 	fds[n++] = sl_events_fd(d->ev);
 	fds[n++] = sl_engine_watch_fd(d->eng);
+	fds[n++] = d->watchfd;
+	fds[n++] = d->settlefd;
 	for (int i = 0; i < n; i++) {
 		ee.data.u32 = (uint32_t)i;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fds[i], &ee))
+		if (fds[i] >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, fds[i], &ee))
 			return -errno;
 	}
 	return 0;
+}
+
+/* --watch: the policy dir and a one-shot timer that lets a burst of writes settle. */
+static int setup_watch(struct daemon *d)
+{
+	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
+
+	d->watchfd = d->settlefd = -1;
+	if (!d->cfg->watch || !d->cfg->policy_dir)
+		return 0;
+	d->watchfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	d->settlefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->watchfd < 0 || d->settlefd < 0 ||
+	    inotify_add_watch(d->watchfd, d->cfg->policy_dir, mask) < 0)
+		return -errno;
+	return 0;
+}
+
+static void on_policy_change(struct daemon *d)
+{
+	struct itimerspec its = { .it_value = { 0, 200 * 1000 * 1000 } };
+	char buf[4096];
+
+	while (read(d->watchfd, buf, sizeof(buf)) > 0)
+		;
+	timerfd_settime(d->settlefd, 0, &its, NULL);
+}
+
+/* The dir settled: apply it whole (prune), or record why not. */
+static void reload_policy(struct daemon *d)
+{
+	uint32_t before = sl_engine_version(d->eng);
+	json_object *result = NULL, *f, *ch;
+	struct sl_policy pol;
+	struct sl_diag dg;
+	uint64_t ticks;
+	int err;
+
+	if (read(d->settlefd, &ticks, sizeof(ticks)) <= 0)
+		return;
+	sl_policy_init(&pol);
+	sl_diag_init(&dg);
+	err = sl_policy_load(&pol, d->cfg->policy_dir, &dg);
+	if (!err)
+		err = sl_engine_apply(d->eng, &pol, true, &result, &dg);
+	f = json_object_new_object();
+	json_object_object_add(f, "operator", json_object_new_string("watch"));
+	json_object_object_add(f, "outcome", json_object_new_string(err ? "failure" : "success"));
+	json_object_object_add(f, "version_before", json_object_new_int64(before));
+	json_object_object_add(f, "version_after", json_object_new_int64(sl_engine_version(d->eng)));
+	if (err) {
+		json_object *errs = json_object_new_array();
+
+		for (size_t i = 0; i < dg.n; i++) {
+			pr_warn("%s\n", dg.msg[i]);
+			json_object_array_add(errs, json_object_new_string(dg.msg[i]));
+		}
+		json_object_object_add(f, "errors", errs);
+		pr_warn("the changed policy in %s is invalid; the policy in force stays\n",
+			d->cfg->policy_dir);
+	} else if (json_object_object_get_ex(result, "changes", &ch)) {
+		json_object_object_add(f, "changes", json_object_get(ch));
+	}
+	notify(d, "policy_apply", f);
+	json_object_put(result);
+	sl_policy_free(&pol);
+	sl_diag_free(&dg);
 }
 
 static void on_signal(struct daemon *d)
@@ -441,11 +279,14 @@ static void loop(struct daemon *d)
 				if (read(d->timerfd, &ticks, sizeof(ticks)) > 0) {
 					sl_events_flush(d->ev);
 					sl_engine_reap(d->eng);
+					sl_engine_tick(d->eng);
 				}
 				break;
 			case 2: on_accept(d); break;
 			case 3: sl_events_consume(d->ev); break;
 			case 4: sl_engine_reap(d->eng); break;
+			case 5: on_policy_change(d); break;
+			case 6: reload_policy(d); break;
 			default:
 				if (tag >= TAG_CONN && tag < TAG_CONN + MAX_CONNS &&
 				    d->conns[tag - TAG_CONN].fd >= 0)
@@ -477,6 +318,13 @@ static int load_policy_dir(const char *dir, struct sl_policy *pol)
 	return err;
 }
 
+static int follow(void *ctx, int fd, json_object *req)
+{
+	struct daemon *d = ctx;
+
+	return sl_events_follow(d->ev, fd, req);
+}
+
 static int start(struct daemon *d)
 {
 	const struct sl_daemon_cfg *cfg = d->cfg;
@@ -484,7 +332,10 @@ static int start(struct daemon *d)
 		.pin_dir = cfg->bpffs, .cgroup_root = d->root, .rules_max = cfg->rules_max,
 		.grants_max = cfg->grants_max, .ringbuf_bytes = cfg->ringbuf_bytes,
 	};
-	struct sl_engine_cfg ec = { .cgroup_root = d->root, .notify = notify, .ctx = d };
+	struct sl_engine_cfg ec = {
+		.cgroup_root = d->root, .notify = notify, .ctx = d,
+		.max_ttl_ns = cfg->max_ttl_ns, .state_path = cfg->state,
+	};
 	struct sl_events_cfg evc = { .path = cfg->events };
 	json_object *result = NULL;
 	struct sl_policy pol;
@@ -516,6 +367,9 @@ static int start(struct daemon *d)
 		/* What the kernel decided while no daemon ran goes out first. */
 		sl_engine_gap_scan(d->eng);
 		sl_events_consume(d->ev);
+		sl_engine_restore(d->eng);
+	} else if (cfg->state) {
+		unlink(cfg->state);	/* no pins: nothing it describes exists */
 	}
 	sl_diag_init(&dg);
 	err = sl_engine_apply(d->eng, &pol, true, &result, &dg);
@@ -529,6 +383,10 @@ static int start(struct daemon *d)
 		sl_engine_adopt(d->eng);
 		sl_engine_gap_done(d->eng);
 	}
+	d->ops = (struct sl_ops){
+		.eng = d->eng, .ev = d->ev, .bpffs = cfg->bpffs, .socket = cfg->socket,
+		.follow = follow, .ctx = d,
+	};
 	d->lfd = sl_ctl_listen(cfg->socket, cfg->group);
 	if (d->lfd < 0) {
 		err = d->lfd;
@@ -541,7 +399,10 @@ out:
 
 int sl_daemon_run(const struct sl_daemon_cfg *cfg)
 {
-	struct daemon d = { .cfg = cfg, .lfd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	struct daemon d = {
+		.cfg = cfg, .lfd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1,
+		.watchfd = -1, .settlefd = -1,
+	};
 	int err;
 
 	for (int i = 0; i < MAX_CONNS; i++)
@@ -551,6 +412,8 @@ int sl_daemon_run(const struct sl_daemon_cfg *cfg)
 		err = sl_daemon_root(cfg, d.root, sizeof(d.root));
 	if (!err)
 		err = start(&d);
+	if (!err)
+		err = setup_watch(&d);
 	if (!err)
 		err = setup_fds(&d);
 	if (!err) {
@@ -578,6 +441,10 @@ int sl_daemon_run(const struct sl_daemon_cfg *cfg)
 		close(d.sigfd);
 	if (d.timerfd >= 0)
 		close(d.timerfd);
+	if (d.watchfd >= 0)
+		close(d.watchfd);
+	if (d.settlefd >= 0)
+		close(d.settlefd);
 	return err;
 }
 
@@ -597,5 +464,7 @@ int sl_daemon_teardown(const struct sl_daemon_cfg *cfg)
 	if (err2)
 		pr_warn("cannot unpin %s: %s\n", cfg->bpffs, strerror(-err2));
 	unlink(cfg->socket);
+	if (cfg->state)
+		unlink(cfg->state);
 	return err ? err : err2;
 }

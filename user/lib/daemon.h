@@ -17,6 +17,9 @@ struct sl_daemon_cfg {
 	uint32_t rules_max;
 	uint32_t grants_max;
 	uint32_t ringbuf_bytes;
+	uint64_t max_ttl_ns;		/* 0: 24 h */
+	const char *state;		/* grants and tasks across restarts, or NULL */
+	bool watch;			/* re-apply the policy dir when it changes */
 };
 
 /* Run until SIGTERM/SIGINT; enforcement stays in force after.  0 or -errno. */

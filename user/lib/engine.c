@@ -41,22 +41,6 @@ const struct eagent *eng_agent_by_id(const struct sl_engine *e, uint32_t id)
 	return NULL;
 }
 
-struct etask *eng_task_find(struct sl_engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->n_tasks; i++)
-		if (!strcmp(e->tasks[i].name, name))
-			return &e->tasks[i];
-	return NULL;
-}
-
-const struct etask *eng_task_by_id(const struct sl_engine *e, uint32_t id)
-{
-	for (size_t i = 0; i < e->n_tasks; i++)
-		if (e->tasks[i].id == id)
-			return &e->tasks[i];
-	return NULL;
-}
-
 /* Ids above anything an earlier daemon left pinned, so nothing collides. */
 static void seed_ids(struct sl_engine *e)
 {
@@ -113,6 +97,8 @@ int sl_engine_new(struct sl_engine **out, const struct sl_engine_cfg *cfg)
 	e->maps = cfg->maps;
 	e->notify = cfg->notify;
 	e->ctx = cfg->ctx;
+	e->max_ttl_ns = cfg->max_ttl_ns ? cfg->max_ttl_ns : 24 * 3600 * 1000000000ull;
+	e->state_path = cfg->state_path ? strdup(cfg->state_path) : NULL;
 	e->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (e->ino_fd < 0) {
 		free(e);
@@ -136,17 +122,24 @@ void sl_engine_free(struct sl_engine *e)
 		return;
 	for (size_t i = 0; i < e->n_agents; i++) {
 		sl_cset_free(&e->agents[i].cset);
+		sl_cset_free(&e->agents[i].dyn.cs);
 		eng_pb_put(e->agents[i].cur.pb);
 		eng_pb_put(e->agents[i].prev.pb);
 	}
 	for (size_t i = 0; i < e->n_tasks; i++)
-		free(e->tasks[i].name);
+		eng_task_free(e->tasks[i]);
+	for (size_t i = 0; i < e->n_grants; i++)
+		eng_grant_free(e->grants[i]);
 	for (size_t i = 0; i < e->n_subj; i++)
 		eng_subject_free(&e->subj[i]);
 	sl_engine_gap_done(e);
+	eng_remembered_free(e);
 	free(e->agents);
 	free(e->tasks);
+	free(e->grants);
+	free(e->pend);
 	free(e->subj);
+	free(e->state_path);
 	close(e->ino_fd);
 	free(e);
 }
@@ -194,6 +187,8 @@ static bool rule_in(const struct agen *g, uint32_t id, struct sl_rule_info *ri)
 
 bool sl_engine_rule(const struct sl_engine *e, uint32_t rule_id, struct sl_rule_info *ri)
 {
+	if (eng_grant_rule(e, rule_id, ri))
+		return true;
 	for (size_t i = 0; i < e->n_agents; i++)
 		if (rule_in(&e->agents[i].cur, rule_id, ri) ||
 		    rule_in(&e->agents[i].prev, rule_id, ri))
@@ -215,6 +210,12 @@ void sl_engine_ident(const struct sl_engine *e, uint64_t cgroup, uint32_t agent,
 	}
 	if (t)
 		id->task = t->name;
+	/* The delegator chain, nearest first. */
+	while (t && t->delegator && id->n_delegators < SL_MAX_CHAIN) {
+		t = eng_task_by_id(e, t->delegator);
+		if (t)
+			id->delegators[id->n_delegators++] = t->name;
+	}
 	for (size_t i = 0; i < e->n_subj; i++) {
 		if (e->subj[i].cgroup != cgroup)
 			continue;
@@ -277,6 +278,29 @@ static uint8_t check_subject(struct sl_engine *e, const struct sl_agent *kv, uin
 	return sl_match_action(&m, rule, flags);
 }
 
+/* As the kernel's check_delegators(): the task up the chain that refuses, or 0. */
+static uint32_t check_chain(struct sl_engine *e, uint32_t task, const uint8_t addr[16],
+			    uint16_t port, uint8_t proto, uint64_t now)
+{
+	struct sl_agent kv;
+	struct sl_task t;
+	uint32_t up, rule;
+	uint16_t flags;
+
+	for (int i = 0; i < SL_MAX_CHAIN; i++) {
+		if (sl_maps_task_get(e->maps, task, &t))
+			return task;
+		up = t.delegator;
+		if (!up)
+			return 0;
+		if (sl_maps_task_get(e->maps, up, &t) || sl_maps_agent_get(e->maps, t.agent, &kv) ||
+		    check_subject(e, &kv, up, addr, port, proto, now, &rule, &flags) != SL_ACT_ALLOW)
+			return up;
+		task = up;
+	}
+	return task;
+}
+
 int sl_engine_check(struct sl_engine *e, const char *agent, const char *task,
 		    const uint8_t addr[16], uint16_t port, uint8_t proto,
 		    json_object **result, struct sl_diag *d)
@@ -287,8 +311,8 @@ int sl_engine_check(struct sl_engine *e, const char *agent, const char *task,
 	struct etask *t = NULL;
 	struct eagent *a;
 	json_object *r;
+	uint32_t rule, refuser = 0;
 	uint16_t flags;
-	uint32_t rule;
 	uint8_t act;
 
 	a = eng_agent_find(e, agent);
@@ -306,16 +330,23 @@ int sl_engine_check(struct sl_engine *e, const char *agent, const char *task,
 	}
 	eng_now(&clk);
 	act = check_subject(e, &kv, t ? t->id : 0, addr, port, proto, clk.boot_ns, &rule, &flags);
+	if (act == SL_ACT_ALLOW && t && (refuser = check_chain(e, t->id, addr, port, proto, clk.boot_ns)))
+		act = 0;
 	r = json_object_new_object();
 	json_object_object_add(r, "verdict", json_object_new_string(verdict_str(act, kv.mode)));
-	json_object_object_add(r, "reason", json_object_new_string(reason_str(act)));
+	json_object_object_add(r, "reason", json_object_new_string(refuser ? "delegator" : reason_str(act)));
+	if (refuser && eng_task_by_id(e, refuser))
+		json_object_object_add(r, "refused_by", json_object_new_string(eng_task_by_id(e, refuser)->name));
 	json_object_object_add(r, "version", json_object_new_int64(kv.version));
 	if (rule)
 		json_object_object_add(r, "rule_id", json_object_new_int64(rule));
 	if (rule && sl_engine_rule(e, rule, &ri)) {
 		char where[PATH_MAX + 32];
 
-		snprintf(where, sizeof(where), "%s:%d:%d", ri.loc.file, ri.loc.line, ri.loc.col);
+		if (ri.loc.file)
+			snprintf(where, sizeof(where), "%s:%d:%d", ri.loc.file, ri.loc.line, ri.loc.col);
+		else
+			snprintf(where, sizeof(where), "%s", ri.id);
 		json_object_object_add(r, "rule", json_object_new_string(where));
 		json_object_object_add(r, "section", json_object_new_string(ri.section));
 		if (ri.id)
@@ -384,9 +415,24 @@ json_object *sl_engine_status(struct sl_engine *e)
 	json_object_object_add(r, "agents", json_object_new_int64((int64_t)e->n_agents));
 	json_object_object_add(r, "runs", json_object_new_int64((int64_t)e->n_subj));
 	json_object_object_add(r, "tasks", json_object_new_int64((int64_t)e->n_tasks));
+	json_object_object_add(r, "grants", json_object_new_int64((int64_t)e->n_grants));
+	json_object_object_add(r, "pending", json_object_new_int64((int64_t)e->n_pend));
 	if (!sl_maps_counters(e->maps, c))
 		for (int i = 0; i < SL_CNT_MAX; i++)
 			json_object_object_add(cnt, cnt_names[i], json_object_new_uint64(c[i]));
 	json_object_object_add(r, "counters", cnt);
 	return r;
+}
+
+void sl_engine_tick(struct sl_engine *e)
+{
+	struct sl_clock clk;
+
+	eng_now(&clk);
+	if (eng_grants_expire(e, clk.boot_ns)) {
+		eng_sweep(e, "grant expiry");
+		eng_state_save(e);
+	}
+	eng_task_expire(e, clk.boot_ns);
+	eng_pending_expire(e, clk.real_s);
 }

@@ -28,6 +28,8 @@ struct sl_engine_cfg {
 	struct sl_maps *maps;		/* owned by the caller */
 	sl_notify_fn notify;		/* may be NULL */
 	void *ctx;
+	uint64_t max_ttl_ns;		/* longest grant or task TTL; 0: 24 h */
+	const char *state_path;		/* where grants and tasks persist; NULL none */
 };
 
 /* What an event's ids mean, for enrichment. */
@@ -38,14 +40,46 @@ struct sl_ident {
 	const char *task;		/* task name or NULL */
 	const char *cgroup;		/* run cgroup path or NULL */
 	const char *run;		/* run name or NULL */
+	const char *delegators[SL_MAX_CHAIN];	/* task names up the chain */
+	int n_delegators;
 };
 
 struct sl_rule_info {
 	const char *agent;
-	const char *section;		/* "egress", "deny", "ask" */
-	int index;			/* within the agent's rules */
-	const char *id;			/* `id:` label or NULL */
-	struct sl_loc loc;
+	const char *section;		/* "egress", "deny", "ask", or "grant" */
+	int index;			/* within the agent's rules; -1 for a grant */
+	const char *id;			/* `id:` label, grant id, or NULL */
+	struct sl_loc loc;		/* file NULL for a grant */
+};
+
+/* Who asked for a change, for the audit trail. */
+struct sl_actor {
+	uint32_t uid;
+	int32_t pid;
+};
+
+/* {"uid": ..., "pid": ...} for events. */
+json_object *sl_actor_json(const struct sl_actor *who);
+
+/* sluicectl run: what to start, for whom. */
+struct sl_run_req {
+	const char *agent;
+	const char *task;		/* NULL: no task (or a generated one if delegated) */
+	const char *delegated_by;	/* task the run works for, or NULL */
+	uint64_t ttl_ns;		/* task TTL when the run starts the task; 0 none */
+	pid_t pid;			/* the stopped child to place */
+};
+
+/* sluicectl grant. */
+struct sl_grant_req {
+	const char *agent;
+	const char *task;		/* NULL: every process of the agent */
+	const char *to;			/* address, prefix or name */
+	const char *ports;		/* "443,8000-8100" or NULL for all */
+	const char *proto;		/* tcp, udp, any; NULL for any */
+	uint64_t ttl_ns;		/* required */
+	const char *reason;		/* or NULL */
+	const char *request;		/* approval request it answers, or NULL */
 };
 
 /*
@@ -56,6 +90,13 @@ int sl_engine_validate(const struct sl_policy *pol, struct sl_diag *d);
 
 int sl_engine_new(struct sl_engine **out, const struct sl_engine_cfg *cfg);
 void sl_engine_free(struct sl_engine *e);
+
+/*
+ * Read what an earlier daemon recorded (cfg.state_path): agents' ids,
+ * tasks, grants, requests.  Call before the first apply, so that agents
+ * keep their ids; -ENOENT when there is nothing to restore.
+ */
+int sl_engine_restore(struct sl_engine *e);
 
 /*
  * Take over what an earlier daemon left in the pinned maps: enrolled run
@@ -85,12 +126,45 @@ int sl_engine_apply(struct sl_engine *e, struct sl_policy *pol, bool prune,
  * (NULL for none): a fresh cgroup under the agent's directory, entered into
  * the kernel before the process is moved into it.
  */
-int sl_engine_run(struct sl_engine *e, const char *agent, const char *task,
-		  pid_t pid, json_object **result, struct sl_diag *d);
+int sl_engine_run(struct sl_engine *e, const struct sl_run_req *req,
+		  json_object **result, struct sl_diag *d);
 /* A watched run cgroup changed: end runs whose cgroups have emptied. */
 void sl_engine_reap(struct sl_engine *e);
 /* The inotify fd that tells when run cgroups empty, for the event loop. */
 int sl_engine_watch_fd(const struct sl_engine *e);
+
+/*
+ * Grants: access for a while, to an agent or one of its tasks, enforced by
+ * the kernel until the expiry even if sluiced is gone.  Revoking takes it
+ * back at once, and closes the established connections it allowed.
+ */
+int sl_engine_grant(struct sl_engine *e, const struct sl_grant_req *g,
+		    const struct sl_actor *who, json_object **result, struct sl_diag *d);
+/* Exactly one of grant, task, agent selects what to revoke. */
+int sl_engine_revoke(struct sl_engine *e, const char *grant, const char *task,
+		     const char *agent, const struct sl_actor *who,
+		     json_object **result, struct sl_diag *d);
+json_object *sl_engine_grants(struct sl_engine *e, const char *agent, const char *task);
+
+json_object *sl_engine_tasks(struct sl_engine *e);
+/* End a task: revoke its grants, stop its processes, remove its cgroups. */
+int sl_engine_task_end(struct sl_engine *e, const char *task, const struct sl_actor *who,
+		       json_object **result, struct sl_diag *d);
+
+/*
+ * Step-up approval.  An ask denial (the kernel refused, reason ask) becomes
+ * a pending request, identical ones coalesced; sl_engine_ask returns its id
+ * for the event.  Approving turns it into a grant for that destination.
+ */
+const char *sl_engine_ask(struct sl_engine *e, const struct sl_event *k);
+json_object *sl_engine_pending(struct sl_engine *e);
+int sl_engine_approve(struct sl_engine *e, const char *id, uint64_t ttl_ns,
+		      const struct sl_actor *who, json_object **result, struct sl_diag *d);
+int sl_engine_deny_request(struct sl_engine *e, const char *id, const struct sl_actor *who,
+			   json_object **result, struct sl_diag *d);
+
+/* Once a second: expire grants, tasks and requests; sweep what was taken back. */
+void sl_engine_tick(struct sl_engine *e);
 
 /* What the kernel would decide now; as `sluicectl check`. */
 int sl_engine_check(struct sl_engine *e, const char *agent, const char *task,

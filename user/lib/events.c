@@ -174,6 +174,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 	boot_ts_to_real(ev, k->ts_ns, &rec.time);
 	sl_engine_ident(ev->eng, k->cgroup, k->agent, k->task, &rec.id);
 	rec.has_rule = k->rule_id && sl_engine_rule(ev->eng, k->rule_id, &rec.rule);
+	if (k->reason == SL_REASON_ASK && k->verdict == SL_VERDICT_DENY)
+		rec.request_id = sl_engine_ask(ev->eng, k);
 	publish(ev, &rec);
 	return 0;
 }

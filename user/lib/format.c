@@ -102,6 +102,13 @@ static void add_identity(json_object *o, const struct sl_evrec *ev)
 	add_str(o, "spiffe_id", ev->id.spiffe_id);
 	add_str(o, "owner", ev->id.owner);
 	add_str(o, "task", ev->id.task);
+	if (ev->id.n_delegators) {
+		json_object *arr = json_object_new_array();
+
+		for (int i = 0; i < ev->id.n_delegators; i++)
+			json_object_array_add(arr, json_object_new_string(ev->id.delegators[i]));
+		json_object_object_add(o, "delegators", arr);
+	}
 	add_str(o, "run", ev->id.run);
 	add_str(o, "cgroup", ev->id.cgroup);
 }
@@ -141,12 +148,15 @@ static void add_decision(json_object *o, const struct sl_evrec *ev)
 
 		add_str(o, "rule_section", ev->rule.section);
 		add_str(o, "rule_label", ev->rule.id);
-		snprintf(src, sizeof(src), "%s:%d:%d", ev->rule.loc.file, ev->rule.loc.line,
-			 ev->rule.loc.col);
-		add_str(o, "rule_source", src);
+		if (ev->rule.loc.file) {
+			snprintf(src, sizeof(src), "%s:%d:%d", ev->rule.loc.file,
+				 ev->rule.loc.line, ev->rule.loc.col);
+			add_str(o, "rule_source", src);
+		}
 	}
 	if (k->delegator)
 		add_int(o, "delegator_task_id", k->delegator);
+	add_str(o, "request_id", ev->request_id);
 }
 
 json_object *sl_format_json(const struct sl_evrec *ev)

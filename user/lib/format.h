@@ -23,6 +23,7 @@ struct sl_evrec {
 	struct sl_ident id;
 	bool has_rule;
 	struct sl_rule_info rule;
+	const char *request_id;		/* step-up request of an ask denial */
 	/* A control-plane event: its type and fields (owned by the caller). */
 	const char *type;
 	json_object *fields;

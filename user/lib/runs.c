@@ -33,49 +33,6 @@ bool eng_token_valid(const char *s)
 	return true;
 }
 
-struct etask *eng_task_get(struct sl_engine *e, const char *name, const struct eagent *a,
-			      struct sl_diag *d)
-{
-	struct sl_task kv = { .agent = a->id };
-	struct etask *t = eng_task_find(e, name), *grown;
-
-	if (t) {
-		if (t->agent != a->id) {
-			sl_diag_add(d, NULL, "task \"%s\" belongs to another agent", name);
-			return NULL;
-		}
-		return t;
-	}
-	grown = realloc(e->tasks, (e->n_tasks + 1) * sizeof(*grown));
-	if (!grown)
-		return NULL;
-	e->tasks = grown;
-	t = &e->tasks[e->n_tasks];
-	*t = (struct etask){ .id = e->next_task, .agent = a->id, .name = strdup(name) };
-	if (!t->name || sl_maps_task_put(e->maps, t->id, &kv)) {
-		free(t->name);
-		sl_diag_add(d, NULL, "cannot record task \"%s\"", name);
-		return NULL;
-	}
-	e->next_task++;
-	e->n_tasks++;
-	return t;
-}
-
-void eng_task_drop(struct sl_engine *e, uint32_t id)
-{
-	for (size_t i = 0; i < e->n_tasks; i++) {
-		struct etask *t = &e->tasks[i];
-
-		if (t->id != id || --t->runs > 0)
-			continue;
-		sl_maps_task_del(e->maps, t->id);
-		free(t->name);
-		*t = e->tasks[--e->n_tasks];
-		return;
-	}
-}
-
 int eng_subject_add(struct sl_engine *e, const struct esubject *s)
 {
 	struct esubject *grown = realloc(e->subj, (e->n_subj + 1) * sizeof(*grown));
@@ -132,40 +89,111 @@ static int run_cgroup(struct sl_engine *e, const struct eagent *a, const struct 
 	return 0;
 }
 
-int sl_engine_run(struct sl_engine *e, const char *agent, const char *task,
-		  pid_t pid, json_object **result, struct sl_diag *d)
+static int run_delegator(struct sl_engine *e, const struct sl_run_req *q,
+			 struct etask **up, struct sl_diag *d)
+{
+	*up = NULL;
+	if (!q->delegated_by)
+		return 0;
+	*up = eng_task_find(e, q->delegated_by);
+	if (!*up || (*up)->runs < 0) {
+		sl_diag_add(d, NULL, "no task \"%s\" to work for (see `sluicectl tasks`)",
+			    q->delegated_by);
+		return -ENOENT;
+	}
+	if (eng_task_depth(e, *up) + 1 > SL_MAX_CHAIN) {
+		sl_diag_add(d, NULL, "delegation deeper than %d tasks", SL_MAX_CHAIN);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The task a run joins or starts, or none; a delegated run always has one. */
+static int run_task(struct sl_engine *e, const struct sl_run_req *q, const struct eagent *a,
+		    struct etask **out, struct sl_diag *d)
+{
+	char gen[SL_NAME_MAX + 1];
+	const char *name = q->task;
+	struct etask *up, *t;
+	int err;
+
+	*out = NULL;
+	err = run_delegator(e, q, &up, d);
+	if (err)
+		return err;
+	if (up && !name) {
+		snprintf(gen, sizeof(gen), "%s.%s.%llu", up->name, agent_pol(a)->name,
+			 (unsigned long long)++e->run_seq);
+		name = gen;
+	}
+	if (!name) {
+		if (!q->ttl_ns)
+			return 0;
+		sl_diag_add(d, NULL, "--ttl belongs to a task: give --task too");
+		return -EINVAL;
+	}
+	t = eng_task_find(e, name);
+	if (!t) {
+		*out = eng_task_new(e, name, a, up ? up->id : 0, q->ttl_ns, d);
+		return *out ? 0 : -EINVAL;
+	}
+	if (t->agent != a->id)
+		sl_diag_add(d, NULL, "task \"%s\" belongs to another agent", name);
+	else if (q->ttl_ns)
+		sl_diag_add(d, NULL, "task \"%s\" has started; its TTL was set then", name);
+	else if (t->delegator != (up ? up->id : 0))
+		sl_diag_add(d, NULL, "task \"%s\" works for another delegator", name);
+	else if (t->runs < 0)
+		sl_diag_add(d, NULL, "task \"%s\" is ending", name);
+	else
+		*out = t;
+	return *out ? 0 : -EINVAL;
+}
+
+static json_object *run_json(const struct esubject *s, const char *agent,
+			     const struct etask *t, pid_t pid)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "agent", json_object_new_string(agent));
+	json_object_object_add(r, "run", json_object_new_string(s->run));
+	json_object_object_add(r, "cgroup", json_object_new_string(s->path));
+	json_object_object_add(r, "cgroup_id", json_object_new_uint64(s->cgroup));
+	json_object_object_add(r, "pid", json_object_new_int(pid));
+	if (t)
+		json_object_object_add(r, "task", json_object_new_string(t->name));
+	return r;
+}
+
+int sl_engine_run(struct sl_engine *e, const struct sl_run_req *q,
+		  json_object **result, struct sl_diag *d)
 {
 	struct esubject s = { .wd = -1 };
 	struct etask *t = NULL;
 	struct eagent *a;
-	json_object *r;
 	int err;
 
-	a = eng_agent_find(e, agent);
+	a = eng_agent_find(e, q->agent);
 	if (!a) {
-		sl_diag_add(d, NULL, "unknown agent \"%s\" (see `sluicectl agents`)", agent);
+		sl_diag_add(d, NULL, "unknown agent \"%s\" (see `sluicectl agents`)", q->agent);
 		return -ENOENT;
 	}
-	if (task && !eng_token_valid(task)) {
-		sl_diag_add(d, NULL, "bad task id \"%s\": use letters, digits, '-', '_', '.' (max %d)",
-			    task, SL_NAME_MAX);
-		return -EINVAL;
-	}
-	if (task && !(t = eng_task_get(e, task, a, d)))
-		return -EINVAL;
+	err = run_task(e, q, a, &t, d);
+	if (err)
+		return err;
 	if (t)
 		t->runs++;
 	err = run_cgroup(e, a, t, &s);
 	if (!err && (!s.path || !s.run || !s.agent_name))
 		err = -ENOMEM;
 	if (!err)
-		err = sl_cgroup_move(s.path, pid);
+		err = sl_cgroup_move(s.path, q->pid);
 	if (!err) {
 		s.wd = eng_watch_run(e, s.path);
 		err = eng_subject_add(e, &s);
 	}
 	if (err) {
-		sl_diag_add(d, NULL, "cannot start a run of %s: %s", agent, strerror(-err));
+		sl_diag_add(d, NULL, "cannot start a run of %s: %s", q->agent, strerror(-err));
 		if (s.path) {
 			sl_maps_subject_del(e->maps, s.cgroup);
 			sl_cgroup_destroy(s.path, 1000);
@@ -175,16 +203,10 @@ int sl_engine_run(struct sl_engine *e, const char *agent, const char *task,
 			eng_task_drop(e, t->id);
 		return err;
 	}
-	pr_info("run %s of agent %s%s%s: pid %d in %s\n", s.run, agent, task ? " task " : "",
-		task ? task : "", (int)pid, s.path);
-	r = json_object_new_object();
-	json_object_object_add(r, "agent", json_object_new_string(agent));
-	json_object_object_add(r, "run", json_object_new_string(s.run));
-	json_object_object_add(r, "cgroup", json_object_new_string(s.path));
-	json_object_object_add(r, "cgroup_id", json_object_new_uint64(s.cgroup));
-	if (task)
-		json_object_object_add(r, "task", json_object_new_string(task));
-	*result = r;
+	pr_info("run %s of agent %s%s%s: pid %d in %s\n", s.run, q->agent, t ? " task " : "",
+		t ? t->name : "", (int)q->pid, s.path);
+	eng_state_save(e);
+	*result = run_json(&s, q->agent, t, q->pid);
 	return 0;
 }
 
@@ -193,25 +215,27 @@ int sl_engine_watch_fd(const struct sl_engine *e)
 	return e->ino_fd;
 }
 
-static void subject_end(struct sl_engine *e, size_t i)
+void eng_subject_end(struct sl_engine *e, size_t i)
 {
-	struct esubject *s = &e->subj[i];
+	struct esubject s = e->subj[i];
 	json_object *f = json_object_new_object();
 
-	pr_info("run %s of agent %s ended\n", s->run, s->agent_name);
-	json_object_object_add(f, "agent", json_object_new_string(s->agent_name));
-	json_object_object_add(f, "run", json_object_new_string(s->run));
-	json_object_object_add(f, "cgroup", json_object_new_string(s->path));
-	eng_notify(e, "run_end", f);
-	if (s->wd >= 0)
-		inotify_rm_watch(e->ino_fd, s->wd);
-	sl_maps_subject_del(e->maps, s->cgroup);
-	/* Sub-cgroups an agent made are removed with it. */
-	sl_cgroup_destroy(s->path, 1000);
-	if (s->task)
-		eng_task_drop(e, s->task);
-	eng_subject_free(s);
+	/* Out of the list first: ending its task may end the task's other runs. */
 	e->subj[i] = e->subj[--e->n_subj];
+	pr_info("run %s of agent %s ended\n", s.run, s.agent_name);
+	json_object_object_add(f, "agent", json_object_new_string(s.agent_name));
+	json_object_object_add(f, "run", json_object_new_string(s.run));
+	json_object_object_add(f, "cgroup", json_object_new_string(s.path));
+	eng_notify(e, "run_end", f);
+	if (s.wd >= 0)
+		inotify_rm_watch(e->ino_fd, s.wd);
+	sl_maps_subject_del(e->maps, s.cgroup);
+	/* Sub-cgroups an agent made are removed with it. */
+	sl_cgroup_destroy(s.path, 1000);
+	if (s.task)
+		eng_task_drop(e, s.task);
+	eng_subject_free(&s);
+	eng_state_save(e);
 }
 
 void sl_engine_reap(struct sl_engine *e)
@@ -226,7 +250,7 @@ void sl_engine_reap(struct sl_engine *e)
 			i++;
 			continue;
 		}
-		subject_end(e, i);
+		eng_subject_end(e, i);
 	}
 }
 
@@ -320,9 +344,12 @@ static void adopt_run(struct sl_engine *e, const char *agent, const char *run,
 		return;
 	}
 	a = eng_agent_find(e, agent);
-	/* Tasks are not carried across restarts: the run keeps its agent's policy. */
-	kv = (struct sl_subject){ .agent = a ? a->id : 0, .task = 0 };
+	/* Its task, if the state file remembers one that still exists. */
+	kv = (struct sl_subject){ .agent = a ? a->id : 0, .task = eng_remembered_task(e, s.cgroup) };
 	s.agent = kv.agent;
+	s.task = kv.task;
+	if (s.task)
+		((struct etask *)eng_task_by_id(e, s.task))->runs++;
 	s.path = strdup(path);
 	s.run = strdup(run);
 	s.agent_name = strdup(agent);
@@ -374,6 +401,8 @@ static void drop_stale(struct sl_engine *e)
 			for (size_t j = 0; j < e->n_agents; j++)
 				used |= ids[i] == (t == SL_TRIE_RULES ? e->agents[j].kv.policy_set :
 						   e->agents[j].kv.grant_set);
+			for (size_t j = 0; t == SL_TRIE_GRANTS && j < e->n_tasks; j++)
+				used |= ids[i] == e->tasks[j]->dyn.set;
 			if (!used)
 				sl_maps_set_purge(e->maps, t, ids[i]);
 		}
@@ -381,9 +410,43 @@ static void drop_stale(struct sl_engine *e)
 	}
 }
 
+static bool grant_orphaned(const struct egrant *g, const void *arg)
+{
+	const struct sl_engine *e = arg;
+
+	return !eng_agent_by_id(e, g->agent) || (g->task && !eng_task_by_id(e, g->task));
+}
+
+/*
+ * Restored grants whose agent the policy no longer names go; the others
+ * are written again into their scopes' sets (the same keys and values the
+ * kernel holds, so nothing changes for the agents).
+ */
+static void adopt_grants(struct sl_engine *e)
+{
+	eng_grants_take(e, grant_orphaned, e, "revoke", "agent or task gone after a restart",
+			NULL, NULL);
+	for (size_t i = 0; i < e->n_agents; i++)
+		eng_scope_rebuild(e, e->agents[i].id, 0);
+	for (size_t i = 0; i < e->n_tasks; i++)
+		eng_scope_rebuild(e, e->tasks[i]->agent, e->tasks[i]->id);
+}
+
 int sl_engine_adopt(struct sl_engine *e)
 {
+	for (size_t i = 0; i < e->n_tasks;) {
+		/* A task of an agent the policy no longer names ends here. */
+		if (eng_agent_by_id(e, e->tasks[i]->agent)) {
+			i++;
+			continue;
+		}
+		eng_task_free(e->tasks[i]);
+		e->tasks[i] = e->tasks[--e->n_tasks];
+	}
+	adopt_grants(e);
 	eng_for_each_run(e, adopt_run, true);
+	eng_remembered_free(e);
 	drop_stale(e);
+	eng_state_save(e);
 	return 0;
 }
