@@ -23,10 +23,7 @@
 #include "compat.h"
 #include "policy.h"
 
-#define MAX_FILE_BYTES	(16u << 20)
 #define MAX_AGENTS	4096
-#define MAX_DNS_NAME	253
-#define MAX_LABEL	63
 #define MAX_RULE_ID	63
 #define MAX_SPIFFE	2048	/* the SPIFFE ID spec's limit */
 #define MAX_TEXT	1024	/* owner, description: copied into listings */
@@ -68,6 +65,7 @@ static const char *const agent_keys[] = {
 static const char *const rule_keys[] = {
 	"to", "ports", "protocol", "ttl", "not_after", "id", NULL
 };
+static const char *const proto_names[] = { "tcp", "udp", "any", NULL };
 static const char *const mode_names[] = { "enforce", "audit", NULL };
 static const char *const log_names[] = { "all", "denied", NULL };
 
@@ -324,145 +322,38 @@ static int choice(struct pctx *c, const yaml_node_t *n, const char *key,
 	return -1;
 }
 
-/*
- * A DNS label: 1-63 of [a-z0-9-], no '-' at either end.  Called on lower
- * case text.  NULL, or why not.
- */
-static const char *label_why(const char *l, size_t n)
-{
-	if (!n)
-		return "empty label";
-	if (n > MAX_LABEL)
-		return "label longer than 63 characters";
-	for (size_t i = 0; i < n; i++) {
-		if (l[i] == '*')
-			return "\"*\" is only allowed as the whole first label, as in \"*.example.com\"";
-		if (!((l[i] >= 'a' && l[i] <= 'z') || (l[i] >= '0' && l[i] <= '9') ||
-		      l[i] == '-'))
-			return "only letters, digits, \"-\" and \".\" are allowed";
-	}
-	if (l[0] == '-' || l[n - 1] == '-')
-		return "a label starts or ends with \"-\"";
-	return NULL;
-}
-
-/* A lower-case name without its trailing dot; "*." may lead two labels. */
-static const char *dns_name_why(const char *s)
-{
-	const char *wild_why = "a wildcard needs at least two labels after \"*.\"";
-	bool wild = !strncmp(s, "*.", 2);
-	const char *l = wild ? s + 2 : s, *why;
-	int labels = 0;
-
-	if (!*s)
-		return "empty";
-	if (!strcmp(s, "*"))
-		return wild_why;
-	if (strlen(s) > MAX_DNS_NAME)
-		return "longer than 253 characters";
-	for (;;) {
-		size_t n = strcspn(l, ".");
-
-		why = label_why(l, n);
-		if (why)
-			return why;
-		labels++;
-		if (!l[n])
-			break;
-		l += n + 1;
-	}
-	return wild && labels < 2 ? wild_why : NULL;
-}
-
-/* Lower-cased, one trailing dot dropped, checked; NULL when bad (reported). */
-static char *dns_name(struct pctx *c, const yaml_node_t *n, const char *s)
-{
-	char shown[SHOW_MAX], *name;
-	const char *why = "longer than 253 characters";
-	size_t len = strlen(s);
-
-	if (len <= MAX_DNS_NAME + 1) {
-		name = xstrdup(c, s);
-		if (!name)
-			return NULL;
-		for (char *p = name; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		if (len && name[len - 1] == '.')
-			name[len - 1] = '\0';
-		why = dns_name_why(name);
-		if (!why)
-			return name;
-		free(name);
-	}
-	perr(c, n, "bad DNS name \"%s\": %s", show(s, shown), why);
-	return NULL;
-}
-
-/* Digits, dots and a slash, or any ':': meant as an address, not a name. */
-static bool looks_like_addr(const char *s)
-{
-	return strchr(s, ':') || !s[strspn(s, "0123456789./")];
-}
-
-/* "10.1.2.3/8" -> "10.0.0.0/8": the prefix meant when host bits are set. */
-static bool cidr_masked(const char *s, char *out, size_t len)
-{
-	const char *slash = strchr(s, '/');
-	char addr[SL_ADDRSTRLEN], *end;
-	struct sl_prefix p;
-	unsigned long n;
-	bool v4;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(addr) ||
-	    slash[1] < '0' || slash[1] > '9')
-		return false;
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	v4 = !strchr(addr, ':');
-	n = strtoul(slash + 1, &end, 10);
-	if (sl_addr_parse(addr, p.addr) || *end || n > (v4 ? 32u : 128u))
-		return false;
-	p.len = (uint8_t)(v4 ? SL_V4_PREFIX_BITS + n : n);
-	for (unsigned int bit = p.len; bit < 128; bit++)
-		p.addr[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
-	sl_prefix_format(&p, out, len);
-	return true;
-}
-
-static void cidr_error(struct pctx *c, const yaml_node_t *n, const char *s,
-		       const char *why)
+static void dest_error(struct pctx *c, const yaml_node_t *n, const char *s,
+		       const struct sl_dest *dst, const char *why)
 {
 	char shown[SHOW_MAX], meant[SL_ADDRSTRLEN];
 
-	if (cidr_masked(s, meant, sizeof(meant)))
-		perr(c, n, "bad CIDR \"%s\": %s (did you mean %s?)",
-		     show(s, shown), why, meant);
+	show(s, shown);
+	if (dst->kind == SL_DEST_NAME)
+		perr(c, n, "bad DNS name \"%s\": %s", shown, why);
+	else if (sl_cidr_masked(s, meant, sizeof(meant)))
+		perr(c, n, "bad CIDR \"%s\": %s (did you mean %s?)", shown, why, meant);
 	else
-		perr(c, n, "bad CIDR \"%s\": %s", show(s, shown), why);
+		perr(c, n, "bad CIDR \"%s\": %s", shown, why);
 }
 
 static void dest(struct pctx *c, struct sl_rule *r, const yaml_node_t *n,
 		 const char *what)
 {
-	struct sl_dest dst = { .kind = SL_DEST_CIDR, .loc = loc_of(c, n) };
 	const char *s = text(c, n, what, "an address, a prefix or a DNS name");
+	struct sl_dest dst, *to;
 	const char *why;
-	struct sl_dest *to;
+	int err;
 
 	if (!s)
 		return;
-	if (looks_like_addr(s) && *s) {
-		if (sl_prefix_parse(s, &dst.pfx, &why)) {
-			cidr_error(c, n, s, why);
-			return;
-		}
-	} else {
-		dst.kind = SL_DEST_NAME;
-		dst.name = dns_name(c, n, s);
-		if (!dst.name)
-			return;
-	}
+	err = sl_dest_parse(s, &dst, &why);
+	if (err == -ENOMEM)
+		c->nomem = true;
+	else if (err)
+		dest_error(c, n, s, &dst, why);
+	if (err)
+		return;
+	dst.loc = loc_of(c, n);
 	to = grow(r->to, r->n_to, sizeof(*to));
 	if (!to) {
 		free(dst.name);
@@ -687,8 +578,7 @@ static void rule_id(struct pctx *c, struct sl_rule *r, const yaml_node_t *v)
 static void rule_field(struct pctx *c, void *obj, int key, yaml_node_t *v)
 {
 	struct sl_rule *r = obj;
-	const char *s;
-	int proto;
+	int i;
 
 	switch (key) {
 	case R_TO:
@@ -698,12 +588,9 @@ static void rule_field(struct pctx *c, void *obj, int key, yaml_node_t *v)
 		rule_ports(c, r, v);
 		break;
 	case R_PROTO:
-		s = text(c, v, "\"protocol\"", "a string");
-		proto = s ? sl_proto_parse(s) : 0;
-		if (proto < 0)
-			choice(c, v, "protocol", (const char *const[]){ "tcp", "udp", "any", NULL });
-		else
-			r->proto = (uint8_t)proto;
+		i = choice(c, v, "protocol", proto_names);
+		if (i >= 0)
+			r->proto = (uint8_t)sl_proto_parse(proto_names[i]);
 		break;
 	case R_TTL:
 		rule_ttl(c, r, v);
@@ -1052,7 +939,7 @@ static int dup_check(const struct sl_policy *pol, struct sl_diag *d)
 }
 
 /* Move src's agents and files to the end of dst; src ends empty. */
-static int policy_move(struct sl_policy *dst, struct sl_policy *src)
+int sl_policy_move(struct sl_policy *dst, struct sl_policy *src)
 {
 	size_t na = dst->n_agents + src->n_agents, nf = dst->n_files + src->n_files;
 	struct sl_agent_policy *agents;
@@ -1079,7 +966,7 @@ static int policy_move(struct sl_policy *dst, struct sl_policy *src)
 }
 
 /* Undo a policy_move: free what lies past the old counts. */
-static void policy_truncate(struct sl_policy *pol, size_t n_agents, size_t n_files)
+void sl_policy_truncate(struct sl_policy *pol, size_t n_agents, size_t n_files)
 {
 	while (pol->n_agents > n_agents)
 		free_agent(&pol->agents[--pol->n_agents]);
@@ -1111,162 +998,8 @@ int sl_policy_parse_buf(struct sl_policy *pol, const char *name,
 		parse_stream(&c);
 	if (!c.nomem)
 		c.errors += dup_check(&out, d);
-	err = c.nomem ? -ENOMEM : c.errors ? -EINVAL : policy_move(pol, &out);
+	err = c.nomem ? -ENOMEM : c.errors ? -EINVAL : sl_policy_move(pol, &out);
 	sl_policy_free(&out);
-	return err;
-}
-
-static int io_error(const char *path, int err, struct sl_diag *d)
-{
-	sl_diag_add(d, &(struct sl_loc){ .file = path }, "%s", strerror(-err));
-	return err;
-}
-
-/* The whole file, NUL-terminated, at most MAX_FILE_BYTES. */
-static int read_all(const char *path, char **out, size_t *len, struct sl_diag *d)
-{
-	size_t n = 0, cap = 0;
-	char *buf = NULL, *nb;
-	int fd, err = 0;
-	ssize_t r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return io_error(path, -errno, d);
-	for (;;) {
-		if (n == cap) {
-			if (cap > MAX_FILE_BYTES)
-				break;
-			cap = cap ? cap * 2 : 65536;
-			cap = cap > MAX_FILE_BYTES ? MAX_FILE_BYTES + 1 : cap;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			err = io_error(path, -errno, d);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!err && n > MAX_FILE_BYTES) {
-		sl_diag_add(d, &(struct sl_loc){ .file = path }, "larger than 16 MiB");
-		err = -EFBIG;
-	}
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-static int load_file(struct sl_policy *pol, const char *path, struct sl_diag *d)
-{
-	size_t len = 0;
-	char *buf = NULL;
-	int err;
-
-	err = read_all(path, &buf, &len, d);
-	if (err)
-		return err;
-	err = sl_policy_parse_buf(pol, path, buf, len, d);
-	free(buf);
-	return err;
-}
-
-/* *.yaml and *.yml, as a shell glob would match them (no dot files). */
-static int is_policy_file(const struct dirent *e)
-{
-	const char *dot = strrchr(e->d_name, '.');
-
-	return e->d_name[0] != '.' && dot &&
-	       (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml"));
-}
-
-/* Byte order, not the locale's: the same files load in the same order everywhere. */
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-/* The first I/O error wins over -EINVAL, which wins over 0. */
-static int worse(int a, int b)
-{
-	if (a && a != -EINVAL)
-		return a;
-	return b ? b : a;
-}
-
-static int load_entry(struct sl_policy *pol, const char *dir, const char *name,
-		      struct sl_diag *d)
-{
-	bool slash = dir[0] && dir[strlen(dir) - 1] == '/';
-	struct stat st;
-	char *path;
-	int err = 0;
-
-	if (asprintf(&path, "%s%s%s", dir, slash ? "" : "/", name) < 0)
-		return -ENOMEM;
-	if (stat(path, &st))
-		err = io_error(path, -errno, d);
-	else if (S_ISREG(st.st_mode))
-		err = load_file(pol, path, d);
-	free(path);
-	return err;
-}
-
-static int load_dir(struct sl_policy *pol, const char *dir, struct sl_diag *d)
-{
-	struct dirent **ents;
-	int n, err = 0;
-
-	n = scandir(dir, &ents, is_policy_file, by_name);
-	if (n < 0)
-		return io_error(dir, -errno, d);
-	for (int i = 0; i < n; i++) {
-		err = worse(err, load_entry(pol, dir, ents[i]->d_name, d));
-		free(ents[i]);
-	}
-	free(ents);
-	return err;
-}
-
-int sl_policy_load(struct sl_policy *pol, const char *path, struct sl_diag *d)
-{
-	size_t n_agents = pol->n_agents, n_files = pol->n_files;
-	struct sl_policy tmp;
-	struct stat st;
-	int err;
-
-	if (stat(path, &st))
-		return io_error(path, -errno, d);
-	sl_policy_init(&tmp);
-	if (S_ISDIR(st.st_mode))
-		err = load_dir(&tmp, path, d);
-	else
-		err = load_file(&tmp, path, d);
-	if (err && err != -EINVAL) {
-		sl_policy_free(&tmp);
-		return err;
-	}
-	/* Check the whole, then take it back out if anything was wrong. */
-	if (policy_move(pol, &tmp)) {
-		sl_policy_free(&tmp);
-		return -ENOMEM;
-	}
-	err = worse(err, sl_policy_check(pol, d));
-	if (err)
-		policy_truncate(pol, n_agents, n_files);
 	return err;
 }
 

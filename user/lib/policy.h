@@ -14,6 +14,9 @@
 #include "addr.h"
 #include "diag.h"
 
+/* Largest policy file read. */
+#define MAX_FILE_BYTES	(16u << 20)
+
 /* Agent names become cgroup directory names: [a-z0-9][a-z0-9_.-]*, <= 63. */
 #define SL_NAME_MAX 63
 
@@ -83,8 +86,21 @@ int sl_policy_parse_buf(struct sl_policy *pol, const char *name,
  * Returns 0, -EINVAL (problems in d), or another -errno for I/O.
  */
 int sl_policy_load(struct sl_policy *pol, const char *path, struct sl_diag *d);
+/* Move src's agents and files to the end of dst; src is left empty.  0 or -ENOMEM. */
+int sl_policy_move(struct sl_policy *dst, struct sl_policy *src);
+/* Drop agents and files added after the first n (undoing a partial load). */
+void sl_policy_truncate(struct sl_policy *pol, size_t n_agents, size_t n_files);
 /* Checks across files: duplicate agent names.  0 or -EINVAL. */
 int sl_policy_check(const struct sl_policy *pol, struct sl_diag *d);
+
+/*
+ * One destination as an operator writes it outside a file (sluicectl grant
+ * --to): an address or prefix, or a DNS name or wildcard, checked by the
+ * rules of `to:`.  0, or -EINVAL with *why set.  d->name is allocated.
+ */
+int sl_dest_parse(const char *s, struct sl_dest *d, const char **why);
+/* "10.1.2.3/8" -> "10.0.0.0/8": the prefix meant when host bits are set. */
+bool sl_cidr_masked(const char *s, char *out, size_t len);
 
 const struct sl_agent_policy *sl_policy_find(const struct sl_policy *pol,
 					     const char *name);
