@@ -69,4 +69,21 @@ struct {
 	__type(value, struct sl_sock);
 } sl_sockets SEC(".maps");
 
+/*
+ * The resolver a redirected DNS socket meant to reach, for the recvmsg
+ * hooks to put back as the source of the proxy's answers.
+ */
+struct sl_dns_orig {
+	__u8  addr[SL_ADDR_LEN];	/* IPv4 as mapped */
+	__u16 port;			/* network order */
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sl_dns_orig);
+} sl_dnsorig SEC(".maps");
+
 #endif

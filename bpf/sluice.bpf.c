@@ -14,6 +14,16 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * sluiced's DNS proxy, set before load (network order).  dns_port 0: no
+ * proxy, port 53 is a destination like any other.
+ */
+const volatile __u32 dns_ip4 = 0;
+const volatile __u32 dns_ip6[4] = {};
+const volatile __u16 dns_port = 0;
+
+#define DNS_PORT	53
+
 static __always_inline void call_v4(struct sl_call *c, __u32 ip4_be)
 {
 	__builtin_memset(c->addr, 0, 10);
@@ -53,6 +63,60 @@ static __always_inline void mark_socket(struct bpf_sock_addr *ctx,
 	m->agent = d->agent;
 }
 
+static __always_inline int is_mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return !w[0] && !w[1] && w[2] == bpf_htonl(0xffff);
+}
+
+/*
+ * An agent's DNS (UDP or TCP port 53, any resolver) goes to the proxy: the
+ * destination is rewritten before the kernel routes the call, and the one
+ * the agent meant is kept on the socket for the recvmsg hooks.  Returns 1
+ * when redirected.  Agents with `dns: direct` are judged as usual.
+ */
+static __always_inline int dns_redirect(struct bpf_sock_addr *ctx, const struct sl_call *c,
+					int v6)
+{
+	struct sl_dns_orig *o;
+	struct sl_subject *s;
+	struct sl_agent *a;
+	__u64 cg;
+
+	if (!dns_port || c->port != DNS_PORT ||
+	    (c->proto != SL_PROTO_TCP && c->proto != SL_PROTO_UDP))
+		return 0;
+	cg = bpf_get_current_cgroup_id();
+	s = bpf_map_lookup_elem(&sl_cgroups, &cg);
+	if (!s)
+		return 0;
+	a = bpf_map_lookup_elem(&sl_agents, &s->agent);
+	if (!a || !(a->flags & SL_AGENT_DNS_REDIRECT))
+		return 0;
+	o = bpf_sk_storage_get(&sl_dnsorig, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return 0;	/* judged as a plain destination: denied unless allowed */
+	__builtin_memcpy(o->addr, c->addr, SL_ADDR_LEN);
+	o->port = ctx->user_port;
+	if (!v6) {
+		ctx->user_ip4 = dns_ip4;
+	} else if (is_mapped(c->addr)) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
+		ctx->user_ip6[3] = dns_ip4;
+	} else {
+		ctx->user_ip6[0] = dns_ip6[0];
+		ctx->user_ip6[1] = dns_ip6[1];
+		ctx->user_ip6[2] = dns_ip6[2];
+		ctx->user_ip6[3] = dns_ip6[3];
+	}
+	ctx->user_port = dns_port;
+	count(SL_CNT_REDIRECT);
+	return 1;
+}
+
 static __always_inline int sock_addr_hook(struct bpf_sock_addr *ctx,
 					  __u8 hook, int v6)
 {
@@ -67,6 +131,8 @@ static __always_inline int sock_addr_hook(struct bpf_sock_addr *ctx,
 	c.proto = ctx->protocol;
 	c.sock_type = ctx->type;
 	c.hook = hook;
+	if (dns_redirect(ctx, &c, v6))
+		return SL_RET_PASS;
 	d.cgroup = bpf_get_current_cgroup_id();
 	decide(&c, &d);
 	if (d.verdict != SL_VERDICT_DENY && (hook == SL_HOOK_CONNECT4 || hook == SL_HOOK_CONNECT6))
@@ -96,6 +162,52 @@ SEC("cgroup/sendmsg6")
 int sl_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return sock_addr_hook(ctx, SL_HOOK_SENDMSG6, 1);
+}
+
+/*
+ * Answers from the proxy to a redirected socket carry the proxy's address;
+ * the agent's resolver expects the one it asked, so that goes back in.
+ */
+SEC("cgroup/recvmsg4")
+int sl_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	struct sl_dns_orig *o;
+
+	if (!dns_port || ctx->user_ip4 != dns_ip4 || ctx->user_port != dns_port)
+		return SL_RET_PASS;
+	o = bpf_sk_storage_get(&sl_dnsorig, ctx->sk, 0, 0);
+	if (o && is_mapped(o->addr)) {
+		ctx->user_ip4 = *(__u32 *)&o->addr[12];
+		ctx->user_port = o->port;
+	}
+	return SL_RET_PASS;
+}
+
+SEC("cgroup/recvmsg6")
+int sl_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	struct sl_dns_orig *o;
+	__u32 w[4];
+
+	if (!dns_port || ctx->user_port != dns_port)
+		return SL_RET_PASS;
+	w[0] = ctx->user_ip6[0];
+	w[1] = ctx->user_ip6[1];
+	w[2] = ctx->user_ip6[2];
+	w[3] = ctx->user_ip6[3];
+	if (!(w[0] == dns_ip6[0] && w[1] == dns_ip6[1] && w[2] == dns_ip6[2] && w[3] == dns_ip6[3]) &&
+	    !(is_mapped((__u8 *)w) && w[3] == dns_ip4))
+		return SL_RET_PASS;
+	o = bpf_sk_storage_get(&sl_dnsorig, ctx->sk, 0, 0);
+	if (!o)
+		return SL_RET_PASS;
+	__builtin_memcpy(w, o->addr, SL_ADDR_LEN);
+	ctx->user_ip6[0] = w[0];
+	ctx->user_ip6[1] = w[1];
+	ctx->user_ip6[2] = w[2];
+	ctx->user_ip6[3] = w[3];
+	ctx->user_port = o->port;
+	return SL_RET_PASS;
 }
 
 SEC("cgroup/sock_create")

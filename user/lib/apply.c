@@ -45,7 +45,7 @@ static bool rule_eq(const struct sl_rule *a, const struct sl_rule *b)
 /* Same meaning (locations aside)?  Then re-applying it is a no-op. */
 static bool agent_policy_eq(const struct sl_agent_policy *a, const struct sl_agent_policy *b)
 {
-	if (a->mode != b->mode || a->log_allowed != b->log_allowed ||
+	if (a->mode != b->mode || a->log_allowed != b->log_allowed || a->dns_direct != b->dns_direct ||
 	    !str_eq(a->spiffe_id, b->spiffe_id) || !str_eq(a->owner, b->owner) ||
 	    !str_eq(a->description, b->description) || a->n_rules != b->n_rules)
 		return false;
@@ -75,7 +75,8 @@ struct plan {
 
 static uint16_t agent_flags(const struct sl_agent_policy *ap)
 {
-	return ap->log_allowed ? SL_AGENT_LOG_ALLOWED : 0;
+	return (ap->log_allowed ? SL_AGENT_LOG_ALLOWED : 0) |
+	       (ap->dns_direct ? 0 : SL_AGENT_DNS_REDIRECT);
 }
 
 static int plan_compile(struct sl_engine *e, struct pbundle *pb, struct plan *p,

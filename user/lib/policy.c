@@ -54,13 +54,13 @@ struct schema {
 };
 
 enum { T_VERSION, T_AGENTS };
-enum { A_NAME, A_SPIFFE, A_OWNER, A_DESC, A_MODE, A_LOG, A_EGRESS, A_DENY, A_ASK };
+enum { A_NAME, A_SPIFFE, A_OWNER, A_DESC, A_MODE, A_LOG, A_EGRESS, A_DENY, A_ASK, A_DNS };
 enum { R_TO, R_PORTS, R_PROTO, R_TTL, R_NOT_AFTER, R_ID };
 
 static const char *const top_keys[] = { "version", "agents", NULL };
 static const char *const agent_keys[] = {
 	"name", "spiffe_id", "owner", "description", "mode", "log",
-	"egress", "deny", "ask", NULL
+	"egress", "deny", "ask", "dns", NULL
 };
 static const char *const rule_keys[] = {
 	"to", "ports", "protocol", "ttl", "not_after", "id", NULL
@@ -68,6 +68,7 @@ static const char *const rule_keys[] = {
 static const char *const proto_names[] = { "tcp", "udp", "any", NULL };
 static const char *const mode_names[] = { "enforce", "audit", NULL };
 static const char *const log_names[] = { "all", "denied", NULL };
+static const char *const dns_names[] = { "proxy", "direct", NULL };
 
 static struct sl_loc loc_of(const struct pctx *c, const yaml_node_t *n)
 {
@@ -757,6 +758,9 @@ static void agent_field(struct pctx *c, void *obj, int key, yaml_node_t *v)
 		break;
 	case A_LOG:
 		a->log_allowed = choice(c, v, "log", log_names) != 1;
+		break;
+	case A_DNS:
+		a->dns_direct = choice(c, v, "dns", dns_names) == 1;
 		break;
 	default:
 		rule_list(c, a, key, v);

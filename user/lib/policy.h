@@ -58,6 +58,8 @@ struct sl_agent_policy {
 	char *description;	/* or NULL */
 	uint8_t mode;		/* SL_MODE_ENFORCE (default) or SL_MODE_AUDIT */
 	bool log_allowed;	/* `log: all` (default) vs `log: denied` */
+	bool dns_direct;	/* `dns: direct`: port 53 is a destination like any
+				 * other; default `dns: proxy` sends it to sluiced */
 	struct sl_rule *rules;	/* in file order, whatever their list */
 	size_t n_rules;
 	struct sl_loc loc;
