@@ -562,7 +562,7 @@ static struct err_case err_cases[] = {
 	{ RULE("10.0.0.0/8", "        ports: {a: 1}\n"), P "5:16: \"ports\" must be a port or a range \"lo-hi\", not a mapping" },
 	/* keys */
 	{ RULE("10.0.0.0/8", "        port: 443\n"), P "5:9: unknown key \"port\" in rule (expected to, ports, protocol, ttl, not_after, id)" },
-	{ AGENT("    egres: []\n"), P "3:5: unknown key \"egres\" in agent (expected name, spiffe_id, owner, description, mode, log, egress, deny, ask)" },
+	{ AGENT("    egres: []\n"), P "3:5: unknown key \"egres\" in agent (expected name, spiffe_id, owner, description, mode, log, egress, deny, ask, dns)" },
 	{ "agent: []\n", P "1:1: unknown key \"agent\" in policy (expected version, agents)" },
 	{ AGENT("    name: b\n"), P "3:5: duplicate key \"name\" in agent" },
 	{ AGENT("    [x]: 1\n"), P "3:5: a key must be a string, not a list" },
