@@ -196,7 +196,8 @@ int sl_size_parse(const char *s, uint64_t *out)
 static const char *const type_names[] = { "file", "stdout", "syslog", NULL };
 static const char *const transport_names[] = { "udp", "tcp", "unix", NULL };
 static const char *const fmt_names[] = { "json", "ocsf", "ecs", "cef", NULL };
-static const char *const verdict_names[] = { "", "allow", "deny", "audit", "redirect", NULL };
+/* In SL_VERDICT_* order, from 1. */
+static const char *const verdict_names[] = { "allow", "deny", "audit", "redirect", NULL };
 static const char *const bool_names[] = { "false", "true", "no", "yes", NULL };
 
 static void sink_type(struct cctx *c, yaml_node_t *v, void *obj)
@@ -298,8 +299,8 @@ static void sink_verdicts(struct cctx *c, yaml_node_t *v, void *obj)
 	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
 		int b = one_of(c, node(c, *i), "verdicts", verdict_names);
 
-		if (b > 0)
-			p->cfg.verdicts |= 1u << b;
+		if (b >= 0)
+			p->cfg.verdicts |= 1u << (b + 1);
 	}
 	if (!p->cfg.verdicts) {
 		cerr(c, v, "\"verdicts\" lists no verdict (leave it out to keep every one)");
