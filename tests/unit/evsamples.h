@@ -10,6 +10,7 @@
 
 #include <string.h>
 #include <json-c/json.h>
+#include "addr.h"
 #include "format.h"
 
 #define EVS_MAX 40
@@ -19,16 +20,6 @@ struct evsamples {
 	struct sl_evrec ev[EVS_MAX];
 	size_t n;
 };
-
-static inline void evs_mapped(uint8_t out[16], uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	memset(out, 0, 16);
-	out[10] = out[11] = 0xff;
-	out[12] = a;
-	out[13] = b;
-	out[14] = c;
-	out[15] = d;
-}
 
 static inline struct sl_evrec *evs_next(struct evsamples *s)
 {
@@ -58,7 +49,7 @@ static inline struct sl_evrec *evs_decision(struct evsamples *s, uint8_t verdict
 	k->agent = 3;
 	k->rule_id = verdict == SL_VERDICT_ALLOW ? 12 : 0;
 	k->version = 42;
-	evs_mapped(k->addr, 203, 0, 113, 7);
+	sl_addr_parse("203.0.113.7", k->addr);
 	k->port = 443;
 	k->family = 2;
 	k->proto = SL_PROTO_TCP;
@@ -117,12 +108,7 @@ static inline void evs_decisions(struct evsamples *s)
 	((struct sl_event *)ev->k)->hook = SL_HOOK_CONNECT6;
 	((struct sl_event *)ev->k)->family = 10;
 	((struct sl_event *)ev->k)->delegator = 9;
-	memset(((struct sl_event *)ev->k)->addr, 0, 16);
-	((struct sl_event *)ev->k)->addr[0] = 0x20;
-	((struct sl_event *)ev->k)->addr[1] = 0x01;
-	((struct sl_event *)ev->k)->addr[2] = 0x0d;
-	((struct sl_event *)ev->k)->addr[3] = 0xb8;
-	((struct sl_event *)ev->k)->addr[15] = 1;
+	sl_addr_parse("2001:db8::1", ((struct sl_event *)ev->k)->addr);
 	memcpy(((struct sl_event *)ev->k)->comm, "b\xff\xfe|x=y\\z\n", 11);
 	ev->id.task = "t-build";
 	ev->delegators[0] = "t-parent";

@@ -200,14 +200,22 @@ static const char *const fmt_names[] = { "json", "ocsf", "ecs", "cef", NULL };
 static const char *const verdict_names[] = { "allow", "deny", "audit", "redirect", NULL };
 static const char *const bool_names[] = { "false", "true", "no", "yes", NULL };
 
+/* An enumerated value: its index in names, or -1 (reported, the sink marked bad). */
+static int sink_choice(struct cctx *c, yaml_node_t *v, void *obj, const char *key,
+		       const char *const *names)
+{
+	int i = one_of(c, v, key, names);
+
+	((struct sinkp *)obj)->bad |= i < 0;
+	return i;
+}
+
 static void sink_type(struct cctx *c, yaml_node_t *v, void *obj)
 {
-	struct sinkp *p = obj;
-	int t = one_of(c, v, "type", type_names);
+	int t = sink_choice(c, v, obj, "type", type_names);
 
-	p->bad |= t < 0;
 	if (t >= 0)
-		p->cfg.type = (enum sl_sink_type)t;
+		((struct sinkp *)obj)->cfg.type = (enum sl_sink_type)t;
 }
 
 static void sink_name(struct cctx *c, yaml_node_t *v, void *obj)
@@ -233,22 +241,18 @@ static void sink_address(struct cctx *c, yaml_node_t *v, void *obj)
 
 static void sink_transport(struct cctx *c, yaml_node_t *v, void *obj)
 {
-	struct sinkp *p = obj;
-	int t = one_of(c, v, "transport", transport_names);
+	int t = sink_choice(c, v, obj, "transport", transport_names);
 
-	p->bad |= t < 0;
 	if (t >= 0)
-		p->cfg.transport = (enum sl_transport)t;
+		((struct sinkp *)obj)->cfg.transport = (enum sl_transport)t;
 }
 
 static void sink_format(struct cctx *c, yaml_node_t *v, void *obj)
 {
-	struct sinkp *p = obj;
-	int f = one_of(c, v, "format", fmt_names);
+	int f = sink_choice(c, v, obj, "format", fmt_names);
 
-	p->bad |= f < 0;
 	if (f >= 0)
-		p->cfg.format = (enum sl_evfmt)f;
+		((struct sinkp *)obj)->cfg.format = (enum sl_evfmt)f;
 }
 
 static void rotate_size(struct cctx *c, yaml_node_t *v, void *obj)

@@ -63,22 +63,15 @@ struct sl_events {
 int sl_events_cfg_add(struct sl_events_cfg *c, const struct sl_sink_cfg *sink)
 {
 	struct sl_sink_cfg *grown = reallocarray(c->sinks, c->n_sinks + 1, sizeof(*grown));
-	struct sl_sink_cfg *dst;
+	int err;
 
 	if (!grown)
 		return -ENOMEM;
 	c->sinks = grown;
-	dst = &c->sinks[c->n_sinks];
-	*dst = *sink;
-	dst->name = sink->name ? strdup(sink->name) : NULL;
-	dst->path = sink->path ? strdup(sink->path) : NULL;
-	dst->address = sink->address ? strdup(sink->address) : NULL;
-	dst->sd_id = sink->sd_id ? strdup(sink->sd_id) : NULL;
-	c->n_sinks++;
-	if ((sink->name && !dst->name) || (sink->path && !dst->path) ||
-	    (sink->address && !dst->address) || (sink->sd_id && !dst->sd_id))
-		return -ENOMEM;
-	return 0;
+	err = sl_sink_cfg_copy(&c->sinks[c->n_sinks], sink);
+	if (!err)
+		c->n_sinks++;
+	return err;
 }
 
 void sl_events_cfg_free(struct sl_events_cfg *c)

@@ -247,6 +247,14 @@ void sl_ev_dst(const struct sl_evrec *ev, struct sl_evdst *d)
 	d->v6 = strchr(d->ip, ':') != NULL;
 }
 
+const char *sl_ev_rule_src(const struct sl_evrec *ev, char *buf, size_t len)
+{
+	if (!ev->has_rule)
+		return NULL;
+	snprintf(buf, len, "%s:%d:%d", ev->rule.loc.file, ev->rule.loc.line, ev->rule.loc.col);
+	return buf;
+}
+
 const char *sl_ev_delegators(const struct sl_evrec *ev, char *buf, size_t len)
 {
 	size_t o = 0;
@@ -498,9 +506,7 @@ static void add_rule(json_object *o, const struct sl_evrec *ev)
 		return;
 	sl_jstr(o, "rule_section", ev->rule.section);
 	sl_jstr(o, "rule_label", ev->rule.id);
-	snprintf(src, sizeof(src), "%s:%d:%d", ev->rule.loc.file, ev->rule.loc.line,
-		 ev->rule.loc.col);
-	sl_jstr(o, "rule_source", src);
+	sl_jstr(o, "rule_source", sl_ev_rule_src(ev, src, sizeof(src)));
 }
 
 static void add_decision(json_object *o, const struct sl_evrec *ev)

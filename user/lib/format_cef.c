@@ -2,8 +2,9 @@
 /*
  * ArcSight CEF (version 0) rendering, as Microsoft Sentinel and most SIEMs
  * read it.  The header escapes \ and |, extension values escape \, =, CR
- * and LF; custom values use the labelled csN/cnN/flexStringN keys.  CEF
- * documents src/dst as IPv4, so an IPv6 destination goes to c6a3.
+ * and LF; custom values use the labelled csN/cnN/flexStringN keys, and
+ * one vendor key, sluiceEventId.  CEF documents src/dst as IPv4, so an
+ * IPv6 destination goes to c6a3.
  */
 #include <stdio.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static const char *act_name(uint8_t verdict)
 static void decision(struct sl_sbuf *b, const struct sl_evrec *ev)
 {
 	const struct sl_event *k = ev->k;
-	char comm[SL_COMM_LEN + 1], rule[600], dlg[256];
+	char comm[SL_COMM_LEN + 1], rule[600], src[512], dlg[256];
 
 	ext(b, "act", act_name(k->verdict));
 	ext(b, "outcome", k->verdict == SL_VERDICT_DENY ? "failure" : "success");
@@ -116,10 +117,9 @@ static void decision(struct sl_sbuf *b, const struct sl_evrec *ev)
 	ext_int(b, "suid", k->uid);
 	ext(b, "suser", ev->user);
 	/* The rule: its id: label and where it is written, or sluiced's number. */
-	if (ev->has_rule)
-		snprintf(rule, sizeof(rule), "%s%s%s:%d:%d", ev->rule.id ? ev->rule.id : "",
-			 ev->rule.id ? " " : "", ev->rule.loc.file, ev->rule.loc.line,
-			 ev->rule.loc.col);
+	if (sl_ev_rule_src(ev, src, sizeof(src)))
+		snprintf(rule, sizeof(rule), "%s%s%s", ev->rule.id ? ev->rule.id : "",
+			 ev->rule.id ? " " : "", src);
 	else
 		snprintf(rule, sizeof(rule), "%u", k->rule_id);
 	if (k->rule_id)
@@ -169,8 +169,12 @@ char *sl_format_cef(const struct sl_evrec *ev, size_t *len)
 	header_field(&b, k->title);
 	sl_sb_printf(&b, "%d|", cef_severity(sl_ev_severity(ev, k)));
 	ext_int(&b, "rt", sl_ev_ms(ev));
-	ext(&b, "externalId", ev->event_id);
-	custom_int(&b, "cn2", "sequence", (int64_t)ev->seq);
+	/*
+	 * externalId is the increasing number CEF (and Sentinel's integer
+	 * ExternalID) expect: seq.  The UUID rides in a vendor key.
+	 */
+	ext_int(&b, "externalId", (int64_t)ev->seq);
+	ext(&b, "sluiceEventId", ev->event_id);
 	ext(&b, "dvchost", ev->host);
 	sl_ev_message(ev, k, msg, sizeof(msg));
 	ext(&b, "msg", msg);

@@ -138,9 +138,7 @@ static void rule_obj(json_object *o, const struct sl_evrec *ev)
 	r = sl_jobj(o, "rule");
 	if (k->rule_id)
 		id_text(r, "id", k->rule_id);
-	if (ev->has_rule) {
-		snprintf(src, sizeof(src), "%s:%d:%d", ev->rule.loc.file, ev->rule.loc.line,
-			 ev->rule.loc.col);
+	if (sl_ev_rule_src(ev, src, sizeof(src))) {
 		sl_jstr(r, "name", ev->rule.id ? ev->rule.id : src);
 		sl_jstr(r, "category", ev->rule.section);
 		sl_jstr(r, "reference", src);

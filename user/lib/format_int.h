@@ -59,6 +59,8 @@ struct sl_evdst {
 	bool v6;
 };
 void sl_ev_dst(const struct sl_evrec *ev, struct sl_evdst *d);
+/* Where the deciding rule is written, "file:line:col", or NULL when unknown. */
+const char *sl_ev_rule_src(const struct sl_evrec *ev, char *buf, size_t len);
 /* The delegator chain as "a,b,c", or NULL when there is none. */
 const char *sl_ev_delegators(const struct sl_evrec *ev, char *buf, size_t len);
 const char *sl_ev_comm(const struct sl_evrec *ev, char buf[SL_COMM_LEN + 1]);

@@ -292,9 +292,7 @@ static void rule_and_policy(json_object *o, const struct sl_evrec *ev)
 		r = sl_jobj(o, "firewall_rule");
 		snprintf(buf, sizeof(buf), "%u", k->rule_id);
 		sl_jstr(r, "uid", buf);
-		if (ev->has_rule) {
-			snprintf(buf, sizeof(buf), "%s:%d:%d", ev->rule.loc.file, ev->rule.loc.line,
-				 ev->rule.loc.col);
+		if (sl_ev_rule_src(ev, buf, sizeof(buf))) {
 			sl_jstr(r, "name", ev->rule.id ? ev->rule.id : buf);
 			sl_jstr(r, "type", ev->rule.section);
 			sl_jstr(r, "desc", buf);

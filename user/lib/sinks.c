@@ -10,63 +10,14 @@
  * seq range lost, so events_lost can say exactly what is missing.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netdb.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
-#include "sinks.h"
-
-#define BATCH		64
-#define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
-#define CONNECT_MS	2000
-#define POLL_MS		200
-
-struct item {
-	char *buf;
-	size_t len;
-	uint64_t seq;
-	bool sent;
-};
-
-struct sl_sink {
-	struct sl_sink_cfg cfg;		/* strings owned */
-	char name[PATH_MAX + 32];
-	struct sl_syslog_opts sopts;
-
-	pthread_mutex_t mu;		/* guards what follows, up to the writer's state */
-	pthread_cond_t cv;
-	struct item *q;
-	uint32_t head, n;
-	bool stopping, reopen, connected;
-	int64_t deadline_ms;
-	uint64_t written, dropped, errors, rotations;
-	uint64_t reported;		/* dropped when losses were last taken */
-	uint64_t loss_first, loss_last;	/* seq range dropped since then */
-	char last_error[128];
-
-	/* The writer thread's own state. */
-	pthread_t thread;
-	bool started;
-	int fd;
-	uint64_t size;			/* file: bytes in the current file */
-	bool stream;			/* socket: octet-counted stream */
-	struct sockaddr_storage sa;
-	socklen_t sa_len;
-	int backoff_ms;
-};
+#include "sinks_int.h"
 
 int64_t sl_now_ms(void)
 {
@@ -98,16 +49,18 @@ void sl_sink_cfg_free(struct sl_sink_cfg *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int cfg_copy(struct sl_sink_cfg *dst, const struct sl_sink_cfg *src)
+int sl_sink_cfg_copy(struct sl_sink_cfg *dst, const struct sl_sink_cfg *src)
 {
 	*dst = *src;
 	dst->name = src->name ? strdup(src->name) : NULL;
 	dst->path = src->path ? strdup(src->path) : NULL;
 	dst->address = src->address ? strdup(src->address) : NULL;
-	dst->sd_id = strdup(src->sd_id ? src->sd_id : SL_SYSLOG_SD_ID);
+	dst->sd_id = src->sd_id ? strdup(src->sd_id) : NULL;
 	if ((src->name && !dst->name) || (src->path && !dst->path) ||
-	    (src->address && !dst->address) || !dst->sd_id)
+	    (src->address && !dst->address) || (src->sd_id && !dst->sd_id)) {
+		sl_sink_cfg_free(dst);
 		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -135,7 +88,7 @@ static void make_name(struct sl_sink *s)
 			 c->transport == SL_TRANSPORT_UNIX ? c->path : c->address);
 }
 
-static void set_error(struct sl_sink *s, const char *what, int err)
+void sl_sink_error(struct sl_sink *s, const char *what, int err)
 {
 	pthread_mutex_lock(&s->mu);
 	s->errors++;
@@ -143,7 +96,7 @@ static void set_error(struct sl_sink *s, const char *what, int err)
 	pthread_mutex_unlock(&s->mu);
 }
 
-static bool giving_up(struct sl_sink *s)
+bool sl_sink_giving_up(struct sl_sink *s)
 {
 	bool r;
 
@@ -151,357 +104,6 @@ static bool giving_up(struct sl_sink *s)
 	r = s->stopping && sl_now_ms() >= s->deadline_ms;
 	pthread_mutex_unlock(&s->mu);
 	return r;
-}
-
-/* ---- files and standard output --------------------------------------------- */
-
-static int file_open(struct sl_sink *s)
-{
-	struct stat st;
-
-	s->fd = open(s->cfg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (s->fd < 0) {
-		int err = -errno;
-
-		set_error(s, "open", -err);
-		return err;
-	}
-	s->size = fstat(s->fd, &st) ? 0 : (uint64_t)st.st_size;
-	return 0;
-}
-
-static int fd_open(struct sl_sink *s)
-{
-	if (s->cfg.type == SL_SINK_STDOUT) {
-		s->fd = STDOUT_FILENO;
-		return 0;
-	}
-	return file_open(s);
-}
-
-static void fd_close(struct sl_sink *s)
-{
-	if (s->fd > STDERR_FILENO)
-		close(s->fd);
-	s->fd = -1;
-}
-
-/* PATH.(keep-1) -> PATH.keep, ..., PATH -> PATH.1; the oldest falls off. */
-static void rotate(struct sl_sink *s)
-{
-	size_t len = strlen(s->cfg.path) + 16;
-	char from[len], to[len];
-
-	fd_close(s);
-	for (uint32_t i = s->cfg.rotate_keep; i >= 1; i--) {
-		if (i == 1)
-			snprintf(from, len, "%s", s->cfg.path);
-		else
-			snprintf(from, len, "%s.%u", s->cfg.path, i - 1);
-		snprintf(to, len, "%s.%u", s->cfg.path, i);
-		if (rename(from, to) && errno != ENOENT)
-			set_error(s, "rotate", errno);
-	}
-	if (!s->cfg.rotate_keep)
-		unlink(s->cfg.path);
-	pthread_mutex_lock(&s->mu);
-	s->rotations++;
-	pthread_mutex_unlock(&s->mu);
-}
-
-/* Would this line push the current file past its size?  Never for the first line. */
-static bool must_rotate(const struct sl_sink *s, uint64_t pending, size_t len)
-{
-	return s->cfg.rotate_bytes && s->size + pending > 0 &&
-	       s->size + pending + len > s->cfg.rotate_bytes;
-}
-
-/* Write iov[0..n) entirely.  0 or -errno. */
-static int writev_all(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		ssize_t w = writev(fd, iov, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-/*
- * Lines go out in runs that fit the current file; rotation happens only
- * between runs, so no line is ever split across two files.
- */
-static void file_deliver(struct sl_sink *s, struct item *it, size_t n)
-{
-	struct iovec iov[BATCH];
-
-	for (size_t i = 0; i < n;) {
-		uint64_t bytes = 0;
-		size_t j = i;
-		int err;
-
-		if (s->fd < 0 && fd_open(s))
-			return;
-		if (must_rotate(s, 0, it[i].len)) {
-			rotate(s);
-			continue;
-		}
-		while (j < n && !must_rotate(s, bytes, it[j].len)) {
-			iov[j - i] = (struct iovec){ .iov_base = it[j].buf, .iov_len = it[j].len };
-			bytes += it[j++].len;
-		}
-		err = writev_all(s->fd, iov, (int)(j - i));
-		if (err) {
-			set_error(s, "write", -err);
-			fd_close(s);
-			return;
-		}
-		s->size += bytes;
-		for (; i < j; i++)
-			it[i].sent = true;
-	}
-}
-
-/* ---- syslog sockets ------------------------------------------------------------ */
-
-static int resolve(struct sl_sink *s)
-{
-	struct addrinfo hints = { .ai_flags = AI_NUMERICSERV }, *res = NULL;
-	char host[256], *port;
-	const char *a = s->cfg.address;
-	int r;
-
-	if (s->cfg.transport == SL_TRANSPORT_UNIX) {
-		struct sockaddr_un *un = (struct sockaddr_un *)&s->sa;
-
-		if (strlen(s->cfg.path) >= sizeof(un->sun_path))
-			return -ENAMETOOLONG;
-		un->sun_family = AF_UNIX;
-		strcpy(un->sun_path, s->cfg.path);
-		s->sa_len = sizeof(*un);
-		return 0;
-	}
-	/* "host:port", "[v6]:port", or a host alone for port 514. */
-	snprintf(host, sizeof(host), "%s", a[0] == '[' ? a + 1 : a);
-	port = strrchr(host, a[0] == '[' ? ']' : ':');
-	if (a[0] == '[' && (!port || (port[1] && port[1] != ':')))
-		return -EINVAL;
-	if (port) {
-		*port++ = '\0';
-		if (*port == ':')
-			port++;
-	}
-	if (!port || !*port)
-		port = "514";
-	hints.ai_socktype = s->cfg.transport == SL_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	r = getaddrinfo(host, port, &hints, &res);
-	if (r || !res)
-		return -EHOSTUNREACH;
-	memcpy(&s->sa, res->ai_addr, res->ai_addrlen);
-	s->sa_len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static void set_connected(struct sl_sink *s, bool up)
-{
-	pthread_mutex_lock(&s->mu);
-	s->connected = up;
-	pthread_mutex_unlock(&s->mu);
-}
-
-static void net_close(struct sl_sink *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	set_connected(s, false);
-}
-
-/* Wait up to POLL_MS for events on the socket; false when giving up. */
-static bool net_wait(struct sl_sink *s, short events)
-{
-	struct pollfd p = { .fd = s->fd, .events = events };
-
-	while (!giving_up(s)) {
-		if (poll(&p, 1, POLL_MS) > 0)
-			return true;
-	}
-	return false;
-}
-
-static int net_connect_fd(struct sl_sink *s, int type)
-{
-	int fd = socket(s->sa.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int64_t until = sl_now_ms() + CONNECT_MS;
-	int err = 0;
-	socklen_t l = sizeof(err);
-
-	if (fd < 0)
-		return -errno;
-	s->fd = fd;
-	if (!connect(fd, (struct sockaddr *)&s->sa, s->sa_len))
-		return 0;
-	if (errno != EINPROGRESS)
-		return -errno;
-	while (sl_now_ms() < until && !giving_up(s)) {
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-		if (poll(&p, 1, POLL_MS) <= 0)
-			continue;
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
-		return -err;
-	}
-	return -ETIMEDOUT;
-}
-
-static int net_connect(struct sl_sink *s)
-{
-	bool tcp = s->cfg.transport == SL_TRANSPORT_TCP;
-	int err;
-
-	s->stream = tcp;
-	err = net_connect_fd(s, tcp ? SOCK_STREAM : SOCK_DGRAM);
-	/* A Unix stream socket (rsyslog's imuxsock is a datagram one). */
-	if (err == -EPROTOTYPE && s->cfg.transport == SL_TRANSPORT_UNIX) {
-		net_close(s);
-		s->stream = true;
-		err = net_connect_fd(s, SOCK_STREAM);
-	}
-	if (err) {
-		net_close(s);
-		set_error(s, "connect", -err);
-		return err;
-	}
-	set_connected(s, true);
-	return 0;
-}
-
-/*
- * A syslog receiver never writes to us: readable means it closed (or
- * restarted).  Noticing before a send keeps the message from vanishing
- * into a socket the peer already abandoned.
- */
-static bool peer_closed(struct sl_sink *s)
-{
-	struct pollfd p = { .fd = s->fd, .events = POLLIN | POLLRDHUP };
-	char junk[256];
-
-	if (poll(&p, 1, 0) <= 0)
-		return false;
-	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
-		return true;
-	return recv(s->fd, junk, sizeof(junk), MSG_DONTWAIT) == 0;
-}
-
-static int send_all(struct sl_sink *s, const char *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = send(s->fd, buf + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			if (!net_wait(s, POLLOUT))
-				return -ETIMEDOUT;
-			continue;
-		}
-		if (n < 0)
-			return -errno;
-		if (!s->stream)
-			return (size_t)n == len ? 0 : -EMSGSIZE;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
-/* RFC 6587 octet counting on streams: "LEN SP MSG". */
-static int net_send(struct sl_sink *s, const struct item *it)
-{
-	char prefix[24];
-	int err;
-
-	if (!s->stream)
-		return send_all(s, it->buf, it->len);
-	snprintf(prefix, sizeof(prefix), "%zu ", it->len);
-	err = send_all(s, prefix, strlen(prefix));
-	return err ? err : send_all(s, it->buf, it->len);
-}
-
-/* Sleep before the next connect, doubling; false when giving up. */
-static bool backoff(struct sl_sink *s)
-{
-	int64_t until = sl_now_ms() + s->backoff_ms;
-	struct timespec ts;
-
-	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
-	pthread_mutex_lock(&s->mu);
-	while (!s->stopping && sl_now_ms() < until) {
-		ts.tv_sec = until / 1000;
-		ts.tv_nsec = until % 1000 * 1000000;
-		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return !giving_up(s);
-}
-
-/*
- * TCP and Unix sockets keep a message through reconnects until it is sent
- * (or the daemon stops); UDP tries twice, since a refusal reported now is
- * about an earlier datagram, then drops it.
- */
-static void net_deliver(struct sl_sink *s, struct item *it, size_t n)
-{
-	bool retried = false;
-
-	for (size_t i = 0; i < n;) {
-		int err;
-
-		if (s->fd < 0 && net_connect(s)) {
-			if (!backoff(s))
-				return;
-			continue;
-		}
-		if (s->stream && peer_closed(s)) {
-			net_close(s);
-			continue;
-		}
-		err = net_send(s, &it[i]);
-		if (!err) {
-			it[i++].sent = true;
-			s->backoff_ms = BACKOFF_MIN_MS;
-			retried = false;
-			continue;
-		}
-		set_error(s, "send", -err);
-		if (giving_up(s))
-			return;
-		if (err == -EMSGSIZE) {
-			i++;	/* too big for this receiver, ever */
-			continue;
-		}
-		if (s->cfg.transport == SL_TRANSPORT_UDP) {
-			if (retried || err != -ECONNREFUSED)
-				i++;
-			retried = !retried && err == -ECONNREFUSED;
-			continue;
-		}
-		net_close(s);
-	}
 }
 
 /* ---- the queue and the writer --------------------------------------------------- */
@@ -562,9 +164,9 @@ static void account(struct sl_sink *s, struct item *it, size_t n)
 static void deliver(struct sl_sink *s, struct item *it, size_t n)
 {
 	if (s->cfg.type == SL_SINK_SYSLOG)
-		net_deliver(s, it, n);
+		sl_sink_net_deliver(s, it, n);
 	else
-		file_deliver(s, it, n);
+		sl_sink_file_deliver(s, it, n);
 }
 
 static void *writer(void *arg)
@@ -577,17 +179,17 @@ static void *writer(void *arg)
 	while (take(s, batch, BATCH, &n, &reopen)) {
 		if (reopen) {
 			if (s->cfg.type == SL_SINK_SYSLOG)
-				net_close(s);
+				sl_sink_net_close(s);
 			else
-				fd_close(s);
+				sl_sink_file_close(s);
 		}
 		deliver(s, batch, n);
 		account(s, batch, n);
 	}
 	if (s->cfg.type == SL_SINK_SYSLOG)
-		net_close(s);
+		sl_sink_net_close(s);
 	else
-		fd_close(s);
+		sl_sink_file_close(s);
 	return NULL;
 }
 
@@ -613,20 +215,20 @@ static int sink_init(struct sl_sink *s, const struct sl_sink_cfg *cfg)
 	int err;
 
 	s->fd = -1;
-	s->backoff_ms = BACKOFF_MIN_MS;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	err = cfg_copy(&s->cfg, cfg);
+	err = sl_sink_cfg_copy(&s->cfg, cfg);
 	if (err)
 		return err;
 	if (!s->cfg.queue)
 		s->cfg.queue = SL_SINK_QUEUE_DEFAULT;
 	make_name(s);
 	s->sopts = (struct sl_syslog_opts){
-		.facility = s->cfg.facility, .sd_id = s->cfg.sd_id, .procid = (int)getpid(),
+		.facility = s->cfg.facility, .procid = (int)getpid(),
+		.sd_id = s->cfg.sd_id ? s->cfg.sd_id : SL_SYSLOG_SD_ID,
 	};
 	s->q = calloc(s->cfg.queue, sizeof(*s->q));
 	return s->q ? 0 : -ENOMEM;
@@ -642,9 +244,9 @@ int sl_sink_new(struct sl_sink **out, const struct sl_sink_cfg *cfg)
 	err = sink_init(s, cfg);
 	/* A file that cannot be opened is an error at start, not a silent loss. */
 	if (!err && cfg->type == SL_SINK_FILE)
-		err = file_open(s);
+		err = sl_sink_file_open(s);
 	if (!err && cfg->type == SL_SINK_SYSLOG)
-		err = resolve(s);
+		err = sl_sink_resolve(s);
 	if (err) {
 		pr_warn("event sink %s: %s\n", s->name[0] ? s->name : "?", strerror(-err));
 		goto fail;
@@ -678,7 +280,7 @@ void sl_sink_free(struct sl_sink *s)
 		sl_sink_stop(s, sl_now_ms() + 2000);
 		pthread_join(s->thread, NULL);
 	} else if (s->fd >= 0) {
-		fd_close(s);
+		sl_sink_file_close(s);
 	}
 	for (; s->n; s->n--, s->head = (s->head + 1) % s->cfg.queue)
 		free(s->q[s->head].buf);

@@ -52,6 +52,8 @@ struct sl_sink_cfg {
 /* A sink as its own config would be written by default. */
 void sl_sink_cfg_init(struct sl_sink_cfg *c, enum sl_sink_type type);
 void sl_sink_cfg_free(struct sl_sink_cfg *c);
+/* A copy that owns its strings; on -ENOMEM dst is left empty. */
+int sl_sink_cfg_copy(struct sl_sink_cfg *dst, const struct sl_sink_cfg *src);
 
 struct sl_sink;
 
