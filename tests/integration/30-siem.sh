@@ -107,6 +107,14 @@ check "audit: auditor -> $LB.1:8080 goes through" as auditor -- "$CLIENT" tcp $L
 refute "denied: coder's raw socket" as coder -- "$CLIENT" raw 0 0
 refute "denied: coder -> [::1]:8080" as coder -- "$CLIENT" tcp ::1 8080
 refute "denied: coder's UDP to a TCP-only rule" as coder -- "$CLIENT" udp-sendto $LA.1 8080
+# The executable is read when sluiced handles the event: this one lingers.
+check "denied, and the process stays a while" as coder -- "$PY" -c '
+import socket, sys, time
+try:
+    socket.create_connection((sys.argv[1], 8080), 2)
+    sys.exit(1)
+except PermissionError:
+    time.sleep(0.5)' $LB.2
 ctl apply -f "$SL_TMP/policy" >/dev/null
 check_eq "re-apply succeeds" 0 "$?"
 printf 'agents:\n  - name: coder\n    egress:\n      - to: 10.0.0.0/33\n' >"$SL_TMP/broken.yaml"
@@ -193,9 +201,12 @@ check_eq "OCSF: daemon start and stop are Application Lifecycle events" 2 \
 check_eq "OCSF: coder's 3 denials name agent, SPIFFE ID, policy version, process, user, host" 3 \
 	"$(count "$SL_TMP/all.ocsf" type_uid=400105 dst_endpoint.ip=$LB.1 actor.app_name=coder \
 		actor.app_uid=spiffe://test.example/agent/coder policy.version=1 \
-		actor.process.user.name=root 'actor.process.file.path=~python3' \
+		actor.process.user.name=root 'actor.process.name=~python|client' \
 		"device.hostname=$(hostname)" 'metadata.uid=~^[0-9a-f-]{36}$' \
 		unmapped.owner=alice@example.org 'metadata.sequence=~^[0-9]+$')"
+check_eq "OCSF: the executable of a process still running is there" 1 \
+	"$(count "$SL_TMP/all.ocsf" type_uid=400105 dst_endpoint.ip=$LB.2 \
+		"actor.process.file.path=$(readlink -f "$PY")")"
 check_eq "OCSF: the allowed connection names its rule" 1 \
 	"$(count "$SL_TMP/all.ocsf" type_uid=400101 action_id=1 firewall_rule.name=mirror \
 		'firewall_rule.desc=~agents.yaml:6:9')"

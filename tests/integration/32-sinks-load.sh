@@ -35,7 +35,7 @@ events:
       transport: tcp
       address: 127.0.0.1:$PORT
       format: json
-      queue: 500
+      queue: 16384
       control: false
 EOF
 
@@ -56,7 +56,7 @@ as coder -- "$PY" "$BURST" $N $LA.1 $LB.1 7000 >"$SL_TMP/before.out"
 check "$N decisions, half allowed" grep -q "allowed=$((N / 2)) denied=$((N / 2)) other=0" "$SL_TMP/before.out"
 rate_before=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$SL_TMP/before.out")
 diag "before the stall: $rate_before decisions/s"
-for _ in $(seq 100); do
+for _ in $(seq 200); do
 	status
 	[ "$(sq "$stalled[\"written\"]")" -ge "$N" ] && break
 	sleep 0.05

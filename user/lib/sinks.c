@@ -90,9 +90,13 @@ static void make_name(struct sl_sink *s)
 
 void sl_sink_error(struct sl_sink *s, const char *what, int err)
 {
+	char buf[64];
+	/* Writers call this: strerror_r, as strerror may share a buffer. */
+	const char *text = strerror_r(err, buf, sizeof(buf));
+
 	pthread_mutex_lock(&s->mu);
 	s->errors++;
-	snprintf(s->last_error, sizeof(s->last_error), "%s: %s", what, strerror(err));
+	snprintf(s->last_error, sizeof(s->last_error), "%s: %s", what, text);
 	pthread_mutex_unlock(&s->mu);
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""A TCP receiver that stops reading: accepts on ADDR PORT and reads (and
-counts) until the file STALL exists, then never reads again, so the
-sender's socket buffers fill.  A small receive buffer makes that quick.
+"""A TCP receiver that stops reading: accepts on ADDR PORT and reads until
+the file STALL exists, then never reads again, so that the socket buffers
+on both sides fill and the sender's writes block.
 
   stall.py ADDR PORT STALL
 """
@@ -17,7 +17,6 @@ def main():
     addr, port, stall = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     ls.bind((addr, port))
     ls.listen(4)
     conns = []
