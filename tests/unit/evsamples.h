@@ -136,7 +136,7 @@ static inline void evs_controls(struct evsamples *s)
 	evs_control(s, "revoke", "{\"agent\":\"coder\",\"grant\":\"g-7\",\"operator\":{\"uid\":1000,\"pid\":9}}");
 	evs_control(s, "approve", "{\"agent\":\"coder\",\"privileges\":[\"egress:10.0.0.1:443/tcp\"],"
 		    "\"operator\":{\"uid\":0,\"pid\":9}}");
-	evs_control(s, "deny", "{\"agent\":\"coder\",\"to\":\"10.9.9.9\",\"reason\":\"not needed\","
+	evs_control(s, "deny", "{\"agent\":\"coder\",\"to\":\"10.9.9.9\",\"reason\":\"not needed|\","
 		    "\"operator\":{\"uid\":0,\"pid\":9}}");
 	evs_control(s, "expiry", "{\"agent\":\"coder\",\"grant\":\"g-7\",\"to\":\"api.example.com\"}");
 	evs_control(s, "connection_terminated", "{\"agent\":\"coder\",\"pid\":4242,\"comm\":\"curl\","
@@ -158,6 +158,7 @@ static inline void evs_controls(struct evsamples *s)
 		    "\"lost\":12,\"total\":40,\"first_seq\":100,\"last_seq\":130}");
 	evs_control(s, "events_lost", "{\"source\":\"kernel\",\"lost\":3,\"total\":3}");
 	evs_control(s, "something_new", "{\"agent\":\"co\\\"der]\\\\\",\"note\":\"a=b|c\\nd\"}");
+	evs_control(s, "odd|type\\", NULL);
 }
 
 static inline void evs_all(struct evsamples *s)

@@ -154,7 +154,7 @@ Test(format, cef_escaping)
 	cr_expect(strstr(line, " dst=") == NULL, "IPv6 in dst: %s", line);
 	cr_expect(strstr(line, "cs5Label=delegators cs5=t-parent,t-root") != NULL, "%s", line);
 	free(line);
-	line = render(&s.ev[s.n - 1], SL_EVFMT_CEF);	/* something_new */
+	line = render(&s.ev[s.n - 2], SL_EVFMT_CEF);	/* something_new */
 	cr_expect(strstr(line, "CEF:0|sluice|sluice|" SLUICE_VERSION "|control|") == line, "%s", line);
 	cr_expect(strstr(line, "a\\=b|c\\\\nd") != NULL, "%s", line);
 	free(line);
@@ -171,6 +171,10 @@ Test(format, cef_header_escaping)
 	cr_expect(strncmp(line, "CEF:0|sluice|sluice|" SLUICE_VERSION "|egress-allow|"
 			  "Egress connection allowed|1|rt=", 64) == 0, "%s", line);
 	free(line);
+	/* A type with a pipe and a backslash names the event: both escaped. */
+	line = render(&s.ev[s.n - 1], SL_EVFMT_CEF);
+	cr_expect(strstr(line, "|control|odd\\|type\\\\|1|rt=") != NULL, "%s", line);
+	free(line);
 	evs_free(&s);
 }
 
@@ -180,7 +184,7 @@ Test(format, syslog_structured_data_escaping)
 	char *line;
 
 	evs_all(&s);
-	line = render_syslog(&s.ev[s.n - 1], SL_EVFMT_JSON);
+	line = render_syslog(&s.ev[s.n - 2], SL_EVFMT_JSON);
 	cr_expect(strncmp(line, "<134>1 2026-01-01T00:00:", 24) == 0, "%s", line);
 	cr_expect(strstr(line, " build-07 sluiced 99 something_new [sluice@32473 "
 			 "type=\"something_new\" agent=\"co\\\"der\\]\\\\\"") != NULL, "%s", line);

@@ -26,7 +26,7 @@ static void ext(struct sl_sbuf *b, const char *key, const char *v)
 {
 	if (!v)
 		return;
-	sl_sb_printf(b, "%s%s=", b->s && b->s[b->len - 1] != '|' ? " " : "", key);
+	sl_sb_printf(b, " %s=", key);
 	for (; *v; v++) {
 		switch (*v) {
 		case '\\': sl_sb_puts(b, "\\\\"); break;
@@ -166,9 +166,10 @@ char *sl_format_cef(const struct sl_evrec *ev, size_t *len)
 	header_field(&b, "sluice");
 	header_field(&b, SLUICE_VERSION);
 	header_field(&b, k->cef_class);
-	header_field(&b, k->title);
-	sl_sb_printf(&b, "%d|", cef_severity(sl_ev_severity(ev, k)));
-	ext_int(&b, "rt", sl_ev_ms(ev));
+	/* A type without a row of its own is named by the type itself. */
+	header_field(&b, !ev->k && !strcmp(k->name, "control") && ev->type ? ev->type : k->title);
+	/* The first key has no space before it; ext() puts one before the rest. */
+	sl_sb_printf(&b, "%d|rt=%lld", cef_severity(sl_ev_severity(ev, k)), (long long)sl_ev_ms(ev));
 	/*
 	 * externalId is the increasing number CEF (and Sentinel's integer
 	 * ExternalID) expect: seq.  The UUID rides in a vendor key.

@@ -160,9 +160,10 @@ static void account(struct sl_sink *s, struct item *it, size_t n)
 			s->written++;
 		else
 			count_drop(s, it[i].seq);
-		free(it[i].buf);
 	}
 	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; i < n; i++)
+		free(it[i].buf);
 }
 
 static void deliver(struct sl_sink *s, struct item *it, size_t n)
