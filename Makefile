@@ -92,7 +92,7 @@ $(OUTPUT)/%: user/%.c $(OUTPUT)/libsluice.a $(HDRS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libsluice.a $(LDLIBS) -o $@
 
-$(OUTPUT)/unit/%: tests/unit/%.c $(OUTPUT)/libsluice-san.a $(HDRS) | $(OUTPUT)/unit
+$(OUTPUT)/unit/%: tests/unit/%.c $(OUTPUT)/libsluice-san.a $(HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/unit
 	$(call msg,UNIT,$@)
 	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) -Itests/unit $< $(OUTPUT)/libsluice-san.a \
 		$(LDLIBS) -lcriterion -o $@

@@ -127,19 +127,25 @@ static const struct cmd cmds[] = {
 "  sluicectl --json status\n" },
 	{ "events", cmd_events, "show recent events, or follow them",
 "Usage: sluicectl events [--follow] [--agent NAME] [--verdict V] [--limit N]\n"
+"                        [--format json|ocsf|ecs|cef]\n"
 "\n"
-"Print events as JSON lines: without --follow the most recent ones kept by\n"
+"Print events, one per line: without --follow the most recent ones kept by\n"
 "sluiced (up to 1024), with --follow every new one until interrupted.\n"
+"sluiced renders them in the format asked for, exactly as its sinks write\n"
+"them (docs/events.md, docs/siem.md).\n"
 "\n"
 "  -f, --follow         stream new events\n"
 "  -a, --agent NAME     only this agent's\n"
-"      --verdict V      only allow, deny or audit decisions\n"
+"      --verdict V      only allow, deny or audit decisions (control events,\n"
+"                       like policy_apply, have no verdict and are left out)\n"
 "  -n, --limit N        at most N recent events (1-1024)\n"
+"      --format F       json (sluice's own, the default), ocsf, ecs or cef\n"
 "\n"
 "Examples:\n"
 "  sluicectl events --limit 20\n"
 "  sluicectl events --follow --verdict deny\n"
-"  sluicectl events -f -a coder | jq -r '.dst_ip'\n" },
+"  sluicectl events -f -a coder | jq -r '.dst_ip'\n"
+"  sluicectl events -f --format cef | logger -t sluice\n" },
 	{ "grant", cmd_grant, "give an agent or task access for a while",
 "Usage: sluicectl grant --agent NAME --to DEST --ttl DURATION [--ports P]\n"
 "                       [--proto tcp|udp|any] [--task ID] [--reason TEXT]\n"

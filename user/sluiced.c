@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "addr.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 
 #define DEFAULT_POLICY_DIR	"/etc/sluice/policy.d"
@@ -35,7 +37,16 @@ static const char usage[] =
 "                         /proc/self/mountinfo (default sluice)\n"
 "  -b, --bpffs DIR        where links and maps are pinned (default\n"
 "                         /sys/fs/bpf/sluice); bpffs is mounted if missing\n"
-"  -e, --events PATH      write events as JSON lines to PATH; - for stdout\n"
+"  -C, --config FILE      sluiced's configuration (YAML): event sinks -- files\n"
+"                         with rotation, stdout, syslog over UDP, TCP or a Unix\n"
+"                         socket --, their formats and filters, sampling, ring\n"
+"                         buffer size (docs/siem.md)\n"
+"      --check-config     check --config FILE, print what is wrong, and exit\n"
+"  -e, --events PATH      also write events, one per line, to PATH (- for stdout)\n"
+"  -f, --event-format FMT format of --events: json (sluice's own, the default),\n"
+"                         ocsf (OCSF 1.8.0), ecs (Elastic) or cef (ArcSight CEF)\n"
+"      --sample-allowed N keep one allowed event in N (denied and audit events\n"
+"                         are never sampled; the kernel counters count all)\n"
 "  -g, --group NAME       members of group NAME may use the control socket\n"
 "                         (default: root only)\n"
 "      --state PATH       where grants, tasks and pending requests are kept\n"
@@ -44,20 +55,23 @@ static const char usage[] =
 "  -w, --watch            re-apply the policy directory when its files change\n"
 "      --rules-max N      capacity of the policy trie (default 262144 keys)\n"
 "      --grants-max N     capacity of the grant trie (default 65536 keys)\n"
-"      --ringbuf-size N   event ring buffer bytes, a power of two (default 4194304)\n"
+"      --ringbuf-size N   event ring buffer bytes, a power of two (default 4194304;\n"
+"                         a restarted sluiced keeps the pinned buffer's size)\n"
 "      --teardown         kill every process under the agents root, detach the\n"
 "                         programs, unpin everything, remove the root, and exit\n"
 "  -v, --verbose          debug output, including libbpf's and the verifier's\n"
 "  -h, --help             this text\n"
 "\n"
 "Signals: SIGTERM and SIGINT stop the daemon (enforcement stays); SIGHUP\n"
-"reopens the event file.\n"
+"reopens event files (after logrotate) and reconnects syslog sinks.\n"
 "\n"
 "Exit status: 0 on a clean stop, 1 when start-up fails (one line says why).\n"
 "\n"
 "Examples:\n"
 "  sluiced --policy-dir /etc/sluice/policy.d --events /var/log/sluice/events.jsonl\n"
 "  sluiced -p policies/ -e - -g sluice\n"
+"  sluiced --events /var/log/sluice/events.ocsf.jsonl --event-format ocsf\n"
+"  sluiced --config /etc/sluice/sluiced.yaml --check-config\n"
 "  sluiced --teardown\n";
 
 static int parse_u32(const char *s, const char *what, uint32_t min, uint32_t max, uint32_t *out)
@@ -75,7 +89,45 @@ static int parse_u32(const char *s, const char *what, uint32_t min, uint32_t max
 	return 0;
 }
 
-enum { OPT_RULES = 256, OPT_GRANTS, OPT_RINGBUF, OPT_TEARDOWN, OPT_STATE, OPT_MAX_TTL };
+enum {
+	OPT_RULES = 256, OPT_GRANTS, OPT_RINGBUF, OPT_TEARDOWN, OPT_CHECK_CONFIG, OPT_SAMPLE,
+	OPT_STATE, OPT_MAX_TTL,
+};
+
+/* The events: section of --config, then --events as one more sink. */
+static int events_cfg(const char *config, const char *path, const char *format,
+		      struct sl_events_cfg *ev)
+{
+	struct sl_sink_cfg sink;
+	struct sl_diag dg;
+	int f = format ? sl_evfmt_parse(format) : SL_EVFMT_JSON, err = 0;
+
+	if (f < 0) {
+		fprintf(stderr, "sluiced: --event-format is json, ocsf, ecs or cef, not \"%s\"\n", format);
+		return -EINVAL;
+	}
+	if (format && !path) {
+		fprintf(stderr, "sluiced: --event-format goes with --events PATH\n");
+		return -EINVAL;
+	}
+	if (config) {
+		sl_diag_init(&dg);
+		err = sl_config_load(config, ev, &dg);
+		sl_diag_print(&dg, stderr);
+		sl_diag_free(&dg);
+		if (err)
+			return err;
+	}
+	if (!path)
+		return 0;
+	sl_sink_cfg_init(&sink, strcmp(path, "-") ? SL_SINK_FILE : SL_SINK_STDOUT);
+	sink.format = (enum sl_evfmt)f;
+	sink.rotate_keep = 0;
+	if (sink.type == SL_SINK_FILE)
+		sink.path = (char *)path;
+	err = sl_events_cfg_add(ev, &sink);
+	return err;
+}
 
 int main(int argc, char **argv)
 {
@@ -84,7 +136,11 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "cgroup-root", required_argument, NULL, 'c' },
 		{ "bpffs", required_argument, NULL, 'b' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 		{ "events", required_argument, NULL, 'e' },
+		{ "event-format", required_argument, NULL, 'f' },
+		{ "sample-allowed", required_argument, NULL, OPT_SAMPLE },
 		{ "group", required_argument, NULL, 'g' },
 		{ "rules-max", required_argument, NULL, OPT_RULES },
 		{ "grants-max", required_argument, NULL, OPT_GRANTS },
@@ -102,18 +158,28 @@ int main(int argc, char **argv)
 		.bpffs = "/sys/fs/bpf/sluice", .group = (gid_t)-1,
 		.state = "/run/sluice/state.json",
 	};
-	bool teardown = false, verbose = false, policy_given = false;
+	const char *config = NULL, *events = NULL, *event_format = NULL;
+	bool teardown = false, verbose = false, policy_given = false, check_config = false;
+	struct sl_events_cfg ev = { 0 };
+	uint32_t sample = 0, ringbuf = 0;
 	struct group *gr;
 	struct stat st;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "p:s:c:b:e:g:wvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:c:b:C:e:f:g:wvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': cfg.policy_dir = optarg; policy_given = true; break;
 		case 's': cfg.socket = optarg; break;
 		case 'c': cfg.cgroup_root = optarg; break;
 		case 'b': cfg.bpffs = optarg; break;
-		case 'e': cfg.events = optarg; break;
+		case 'C': config = optarg; break;
+		case OPT_CHECK_CONFIG: check_config = true; break;
+		case 'e': events = optarg; break;
+		case 'f': event_format = optarg; break;
+		case OPT_SAMPLE:
+			if (parse_u32(optarg, "--sample-allowed", 1, 1000000, &sample))
+				return 1;
+			break;
 		case 'g':
 			gr = getgrnam(optarg);
 			if (!gr) {
@@ -131,9 +197,9 @@ int main(int argc, char **argv)
 				return 1;
 			break;
 		case OPT_RINGBUF:
-			if (parse_u32(optarg, "--ringbuf-size", 4096, 1u << 30, &cfg.ringbuf_bytes))
+			if (parse_u32(optarg, "--ringbuf-size", 4096, 1u << 30, &ringbuf))
 				return 1;
-			if (cfg.ringbuf_bytes & (cfg.ringbuf_bytes - 1)) {
+			if (ringbuf & (ringbuf - 1)) {
 				fprintf(stderr, "sluiced: --ringbuf-size must be a power of two\n");
 				return 1;
 			}
@@ -162,11 +228,29 @@ int main(int argc, char **argv)
 	sl_log_libbpf();
 	if (teardown)
 		return sl_daemon_teardown(&cfg) ? 1 : 0;
+	if (check_config && !config) {
+		fprintf(stderr, "sluiced: --check-config needs --config FILE\n");
+		return 1;
+	}
+	if (events_cfg(config, events, event_format, &ev))
+		return 1;
+	if (check_config) {
+		printf("%s: valid, %zu event sink%s\n", config, ev.n_sinks, ev.n_sinks == 1 ? "" : "s");
+		sl_events_cfg_free(&ev);
+		return 0;
+	}
+	if (sample)
+		ev.sample_allowed = sample;
+	cfg.ringbuf_bytes = ringbuf ? ringbuf : ev.ringbuf_bytes;
+	cfg.events = &ev;
 	if (!policy_given && stat(DEFAULT_POLICY_DIR, &st) == 0)
 		cfg.policy_dir = DEFAULT_POLICY_DIR;
 	else if (policy_given && stat(cfg.policy_dir, &st)) {
 		fprintf(stderr, "sluiced: policy directory %s: %s\n", cfg.policy_dir, strerror(errno));
+		sl_events_cfg_free(&ev);
 		return 1;
 	}
-	return sl_daemon_run(&cfg) ? 1 : 0;
+	rc = sl_daemon_run(&cfg) ? 1 : 0;
+	sl_events_cfg_free(&ev);
+	return rc;
 }

@@ -114,6 +114,34 @@ int cmd_agents(int argc, char **argv)
 	return 0;
 }
 
+static void print_events_status(json_object *ev)
+{
+	json_object *sinks = NULL;
+
+	printf("events:\n");
+	json_object_object_foreach(ev, k, v) {
+		if (strcmp(k, "sinks"))
+			printf("  %-20s %s\n", k, json_object_get_string(v));
+	}
+	json_object_object_get_ex(ev, "sinks", &sinks);
+	if (!sinks || !json_object_array_length(sinks))
+		return;
+	printf("sinks:\n  %-40s %-6s %8s %10s %9s %7s  %s\n", "NAME", "FORMAT", "QUEUED",
+	       "WRITTEN", "DROPPED", "ERRORS", "STATE");
+	for (size_t i = 0; i < json_object_array_length(sinks); i++) {
+		json_object *k = json_object_array_get_idx(sinks, i), *up;
+		const char *state = "-";
+
+		if (json_object_object_get_ex(k, "connected", &up))
+			state = json_object_get_boolean(up) ? "connected" : "disconnected";
+		printf("  %-40s %-6s %8lld %10lld %9lld %7lld  %s%s%s\n", js(k, "name"), js(k, "format"),
+		       (long long)jint(k, "queued"), (long long)jint(k, "written"),
+		       (long long)jint(k, "dropped"), (long long)jint(k, "errors"), state,
+		       jstr(k, "last_error") ? ", last error: " : "",
+		       jstr(k, "last_error") ? jstr(k, "last_error") : "");
+	}
+}
+
 static void print_status(json_object *s)
 {
 	json_object *att, *cnt, *ev;
@@ -135,11 +163,8 @@ static void print_status(json_object *s)
 		json_object_object_foreach(cnt, k, v)
 			printf("  %-20s %s\n", k, json_object_get_string(v));
 	}
-	if (json_object_object_get_ex(s, "events", &ev)) {
-		printf("events:\n");
-		json_object_object_foreach(ev, k, v)
-			printf("  %-20s %s\n", k, json_object_get_string(v));
-	}
+	if (json_object_object_get_ex(s, "events", &ev))
+		print_events_status(ev);
 }
 
 int cmd_status(int argc, char **argv)
@@ -157,11 +182,27 @@ int cmd_status(int argc, char **argv)
 	return 0;
 }
 
+/* Copy the stream to stdout as it comes: lines are already in their format. */
+static int pass_through(int fd, struct sl_linebuf *lb)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if (lb->len && fwrite(lb->buf, 1, lb->len, stdout) != lb->len)
+		return EXIT_TROUBLE;
+	fflush(stdout);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n > 0 && (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout)))
+			return EXIT_TROUBLE;
+	}
+	return 0;
+}
+
 static int follow(json_object *req)
 {
 	struct sl_linebuf lb = { 0 };
 	json_object *o;
-	int fd = sl_ctl_connect(socket_path);
+	int fd = sl_ctl_connect(socket_path), rc;
 
 	if (fd < 0) {
 		json_object_put(req);
@@ -176,14 +217,10 @@ static int follow(json_object *req)
 		return EXIT_TROUBLE;
 	}
 	json_object_put(o);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((o = sl_json_recv(fd, &lb))) {
-		print_json(o);
-		json_object_put(o);
-	}
+	rc = pass_through(fd, &lb);
 	sl_linebuf_free(&lb);
 	close(fd);
-	return 0;
+	return rc;
 }
 
 int cmd_events(int argc, char **argv)
@@ -193,6 +230,7 @@ int cmd_events(int argc, char **argv)
 		{ "agent", required_argument, NULL, 'a' },
 		{ "verdict", required_argument, NULL, 'V' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -202,7 +240,7 @@ int cmd_events(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fa:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fa:n:F:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': fol = true; break;
 		case 'a':
@@ -223,6 +261,14 @@ int cmd_events(int argc, char **argv)
 			}
 			json_object_object_add(req, "limit", json_object_new_int64(limit));
 			break;
+		case 'F':
+			if (strcmp(optarg, "json") && strcmp(optarg, "ocsf") && strcmp(optarg, "ecs") &&
+			    strcmp(optarg, "cef")) {
+				json_object_put(req);
+				return usage_error("events", "--format is json, ocsf, ecs or cef, not \"%s\"", optarg);
+			}
+			json_object_object_add(req, "format", json_object_new_string(optarg));
+			break;
 		case 'h': json_object_put(req); print_help("events"); return 0;
 		default: json_object_put(req); return usage_error("events", "bad option%s", "");
 		}
@@ -235,8 +281,14 @@ int cmd_events(int argc, char **argv)
 		json_object_put(reply);
 		return EXIT_TROUBLE;
 	}
-	for (size_t i = 0; i < json_object_array_length(res); i++)
-		print_json(json_object_array_get_idx(res, i));
+	for (size_t i = 0; i < json_object_array_length(res); i++) {
+		json_object *e = json_object_array_get_idx(res, i);
+
+		if (json_object_is_type(e, json_type_string))
+			puts(json_object_get_string(e));	/* CEF */
+		else
+			print_json(e);
+	}
 	json_object_put(reply);
 	return 0;
 }

@@ -336,7 +336,7 @@ static int start(struct daemon *d)
 		.cgroup_root = d->root, .notify = notify, .ctx = d,
 		.max_ttl_ns = cfg->max_ttl_ns, .state_path = cfg->state,
 	};
-	struct sl_events_cfg evc = { .path = cfg->events };
+	static const struct sl_events_cfg no_events;
 	json_object *result = NULL;
 	struct sl_policy pol;
 	struct sl_diag dg;
@@ -359,8 +359,7 @@ static int start(struct daemon *d)
 	err = sl_engine_new(&d->eng, &ec);
 	if (err)
 		goto out;
-	evc.ringbuf_fd = sl_maps_ringbuf_fd(d->maps);
-	err = sl_events_new(&d->ev, d->eng, &evc);
+	err = sl_events_new(&d->ev, d->eng, d->maps, cfg->events ? cfg->events : &no_events);
 	if (err)
 		goto out;
 	if (adopted) {

@@ -7,12 +7,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct sl_events_cfg;
+
 struct sl_daemon_cfg {
 	const char *policy_dir;		/* NULL: start with no agents */
 	const char *socket;
 	const char *cgroup_root;	/* relative to the cgroup2 mount */
 	const char *bpffs;
-	const char *events;		/* JSON lines file, "-" stdout, NULL none */
+	const struct sl_events_cfg *events;	/* sinks, sampling; NULL: none */
 	gid_t group;			/* (gid_t)-1: root only */
 	uint32_t rules_max;
 	uint32_t grants_max;

@@ -7,7 +7,8 @@
   evq.py get FILE FIELD KEY=VALUE...  print FIELD of the last match
 
 Values compare as strings; KEY=~REGEX matches a regex; `since=N` skips the
-first N lines; KEY=- means the key is absent.
+first N lines; KEY=- means the key is absent.  A dotted KEY (actor.app_name)
+looks into nested objects, for OCSF and ECS events.
 """
 import json
 import re
@@ -26,15 +27,28 @@ def parse(pairs):
     return since, conds
 
 
+MISSING = object()
+
+
+def lookup(ev, key):
+    if key in ev:
+        return ev[key]
+    for part in key.split("."):
+        if not isinstance(ev, dict) or part not in ev:
+            return MISSING
+        ev = ev[part]
+    return ev
+
+
 def matches(ev, conds):
     for k, v in conds:
+        got = lookup(ev, k)
         if v == "-":
-            if k in ev:
+            if got is not MISSING:
                 return False
             continue
-        if k not in ev:
+        if got is MISSING:
             return False
-        got = ev[k]
         got = json.dumps(got) if isinstance(got, bool) else str(got)
         if v.startswith("~"):
             if not re.search(v[1:], got):
@@ -58,7 +72,8 @@ def main():
     if cmd == "get":
         field, (since, conds) = sys.argv[3], parse(sys.argv[4:])
         hits = [e for e in events(path, since) if matches(e, conds)]
-        print(hits[-1].get(field, "") if hits else "")
+        got = lookup(hits[-1], field) if hits else ""
+        print("" if got is MISSING else got)
         return 0 if hits else 1
     since, conds = parse(sys.argv[3:])
     if cmd == "count":
