@@ -151,7 +151,7 @@ static int prepare_maps(struct sl_maps *m, const struct sl_maps_cfg *cfg)
 	if (cfg->ringbuf_bytes)
 		bpf_map__set_max_entries(s->maps.sl_events, cfg->ringbuf_bytes);
 	bpf_object__for_each_map(map, s->obj) {
-		if (!strncmp(bpf_map__name(map), ".", 1))
+		if (bpf_map__is_internal(map))
 			continue;	/* .rodata and friends are not state */
 		err = pin_path(path, sizeof(path), m->pin_dir, "", bpf_map__name(map));
 		if (!err)
@@ -198,7 +198,7 @@ static int reuse_maps(struct sl_maps *m, struct bpf_object *obj)
 	int err;
 
 	bpf_object__for_each_map(map, obj) {
-		if (bpf_map__name(map)[0] == '.')
+		if (bpf_map__is_internal(map))
 			continue;
 		main_map = bpf_object__find_map_by_name(m->skel->obj, bpf_map__name(map));
 		if (!main_map)
@@ -440,8 +440,10 @@ int sl_maps_open(struct sl_maps **out, const struct sl_maps_cfg *cfg, bool *adop
 		goto fail;
 	}
 	err = prepare_maps(m, cfg);
-	if (err)
+	if (err) {
+		pr_warn("cannot prepare the pinned maps in %s: %s\n", m->pin_dir, strerror(-err));
 		goto fail;
+	}
 	err = sluice__load(m->skel);
 	if (err) {
 		pr_warn("the kernel refused sluice's BPF programs (%s); run with -v for the verifier log\n",
