@@ -50,7 +50,8 @@ grep -v '^#' policies/demo.yaml
 
 step "sluiced: attach at <cgroup2>/$ROOT, pin in $PINS"
 "$OUT/sluiced" --policy-dir policies/ --cgroup-root "$ROOT" --bpffs "$PINS" \
-	--socket "$SOCK" --events "$EVENTS" --state "$TMP/state.json" 2>"$TMP/sluiced.log" &
+	--socket "$SOCK" --events "$EVENTS" --state "$TMP/state.json" --dns-port 0 \
+	2>"$TMP/sluiced.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 cat "$TMP/sluiced.log"

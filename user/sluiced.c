@@ -53,6 +53,20 @@ static const char usage[] =
 "                         for a restarted daemon (default /run/sluice/state.json)\n"
 "      --max-ttl DURATION longest grant or task TTL (default 24h)\n"
 "  -w, --watch            re-apply the policy directory when its files change\n"
+"\n"
+"DNS (agents' port-53 traffic goes to sluiced's resolver proxy, which answers\n"
+"only names their policy allows and installs the answers' addresses into\n"
+"the kernel before releasing them; agents with `dns: direct` are not sent):\n"
+"      --dns-port N       the proxy's port on 127.0.0.1 and ::1 (default 5300);\n"
+"                         0 turns the proxy and the redirection off\n"
+"      --dns-upstream ADDR[:PORT]\n"
+"                         where allowed queries go (up to 4, tried in order;\n"
+"                         default: the nameservers of /etc/resolv.conf)\n"
+"      --dns-refuse R     answer names that are not allowed with refused\n"
+"                         (default) or nxdomain\n"
+"      --dns-grace D      added to an answer's TTL (default 10s)\n"
+"      --dns-max-ttl D    longest a learned address lives (default 1h); answers\n"
+"                         tell agents no longer TTL than this\n"
 "      --rules-max N      capacity of the policy trie (default 262144 keys)\n"
 "      --grants-max N     capacity of the grant trie (default 65536 keys)\n"
 "      --ringbuf-size N   event ring buffer bytes, a power of two (default 4194304;\n"
@@ -91,8 +105,46 @@ static int parse_u32(const char *s, const char *what, uint32_t min, uint32_t max
 
 enum {
 	OPT_RULES = 256, OPT_GRANTS, OPT_RINGBUF, OPT_TEARDOWN, OPT_CHECK_CONFIG, OPT_SAMPLE,
-	OPT_STATE, OPT_MAX_TTL,
+	OPT_STATE, OPT_MAX_TTL, OPT_DNS_PORT, OPT_DNS_UPSTREAM, OPT_DNS_REFUSE, OPT_DNS_GRACE,
+	OPT_DNS_MAX_TTL,
 };
+
+/* --dns-* options: the resolver proxy agents' DNS goes to. */
+static int dns_option(int c, const char *arg, struct sl_daemon_cfg *cfg)
+{
+	uint32_t port;
+
+	switch (c) {
+	case OPT_DNS_PORT:
+		if (parse_u32(arg, "--dns-port", 0, 65535, &port))
+			return -EINVAL;
+		cfg->dns_port = (uint16_t)port;
+		return 0;
+	case OPT_DNS_UPSTREAM:
+		if (cfg->n_dns_upstream == 4) {
+			fprintf(stderr, "sluiced: at most 4 --dns-upstream\n");
+			return -EINVAL;
+		}
+		cfg->dns_upstream[cfg->n_dns_upstream++] = arg;
+		return 0;
+	case OPT_DNS_REFUSE:
+		if (strcmp(arg, "refused") && strcmp(arg, "nxdomain")) {
+			fprintf(stderr, "sluiced: --dns-refuse is refused or nxdomain\n");
+			return -EINVAL;
+		}
+		cfg->dns_refuse_rcode = strcmp(arg, "refused") ? 3 : 5;
+		return 0;
+	case OPT_DNS_GRACE:
+	case OPT_DNS_MAX_TTL:
+		if (sl_duration_parse(arg, c == OPT_DNS_GRACE ? &cfg->dns_grace_ns : &cfg->dns_max_ttl_ns)) {
+			fprintf(stderr, "sluiced: %s takes a duration like 10s, 5m, 1h\n",
+				c == OPT_DNS_GRACE ? "--dns-grace" : "--dns-max-ttl");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
 
 /* The events: section of --config, then --events as one more sink. */
 static int events_cfg(const char *config, const char *path, const char *format,
@@ -149,6 +201,11 @@ int main(int argc, char **argv)
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "max-ttl", required_argument, NULL, OPT_MAX_TTL },
 		{ "watch", no_argument, NULL, 'w' },
+		{ "dns-port", required_argument, NULL, OPT_DNS_PORT },
+		{ "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
+		{ "dns-refuse", required_argument, NULL, OPT_DNS_REFUSE },
+		{ "dns-grace", required_argument, NULL, OPT_DNS_GRACE },
+		{ "dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -156,7 +213,7 @@ int main(int argc, char **argv)
 	struct sl_daemon_cfg cfg = {
 		.socket = SL_DEFAULT_SOCKET, .cgroup_root = "sluice",
 		.bpffs = "/sys/fs/bpf/sluice", .group = (gid_t)-1,
-		.state = "/run/sluice/state.json",
+		.state = "/run/sluice/state.json", .dns_port = 5300,
 	};
 	const char *config = NULL, *events = NULL, *event_format = NULL;
 	bool teardown = false, verbose = false, policy_given = false, check_config = false;
@@ -213,6 +270,11 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'w': cfg.watch = true; break;
+		case OPT_DNS_PORT: case OPT_DNS_UPSTREAM: case OPT_DNS_REFUSE:
+		case OPT_DNS_GRACE: case OPT_DNS_MAX_TTL:
+			if (dns_option(c, optarg, &cfg))
+				return 1;
+			break;
 		case 'v': verbose = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:

@@ -149,7 +149,7 @@ check "the socket is 0660 and group-owned" sh -c "stat -c '%a %G' '$SL_SOCK' | g
 sl_daemon_stop
 cp "$SL_TMP/bad.yaml" "$SL_TMP/policy/"
 "$SLUICED" --policy-dir "$SL_TMP/policy" --cgroup-root "$SL_ROOT-2" --bpffs "$SL_PINS-2" \
-	--socket "$SL_TMP/s2" --state "$SL_TMP/s2.state" 2>"$SL_TMP/err"
+	--socket "$SL_TMP/s2" --state "$SL_TMP/s2.state" --dns-port 0 2>"$SL_TMP/err"
 check_eq "sluiced refuses to start on an invalid policy dir (exit 1)" 1 "$?"
 check "and says where" grep -q "bad.yaml:6:13" "$SL_TMP/err"
 refute "and attached nothing" test -e "$SL_PINS-2"

@@ -233,6 +233,7 @@ check_eq "control: false sink: decisions only" "$(ev_count verdict=~.)" "$(wc -l
 rm -f "$SL_EVENTS"
 "$SLUICED" --policy-dir "$SL_TMP/policy" --cgroup-root "$SL_ROOT" --bpffs "$SL_PINS" \
 	--socket "$SL_SOCK" --events "$SL_TMP/simple.ocsf" --event-format ocsf \
+	--state "$SL_TMP/state.json" --dns-port "$SL_DNS_PORT" --dns-upstream "$LA.53" \
 	--sample-allowed 3 2>>"$SL_TMP/sluiced.log" &
 SL_DAEMON_PID=$!
 for _ in $(seq 100); do ctl status >/dev/null 2>&1 && break; sleep 0.05; done

@@ -40,6 +40,8 @@ NS_IP4=198.18.$_o3.2
 HOST_IP4=198.18.$_o3.1
 NS_IP6=2001:db8:$_o3::2
 HOST_IP6=2001:db8:$_o3::1
+# This run's DNS proxy port; suites that need a resolver start their own.
+SL_DNS_PORT=$((20000 + RANDOM % 30000))
 
 sl_cgroup_mount() { awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo; }
 CG_MOUNT=$(sl_cgroup_mount)
@@ -130,7 +132,8 @@ sl_daemon() {
 	local dir=$1
 	shift
 	"$SLUICED" --policy-dir "$dir" --cgroup-root "$SL_ROOT" --bpffs "$SL_PINS" \
-		--socket "$SL_SOCK" --events "$SL_EVENTS" --state "$SL_TMP/state.json" "$@" \
+		--socket "$SL_SOCK" --events "$SL_EVENTS" --state "$SL_TMP/state.json" \
+		--dns-port "$SL_DNS_PORT" --dns-upstream "${SL_DNS_UPSTREAM:-$LA.53}" "$@" \
 		2>>"$SL_TMP/sluiced.log" &
 	SL_DAEMON_PID=$!
 	for _ in $(seq 200); do

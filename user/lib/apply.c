@@ -227,6 +227,9 @@ static int plan_commit(struct sl_engine *e, struct pbundle *pb, struct plan *pla
 		p->cs = (struct sl_cset){ 0 };
 		a->cur = (struct agen){ .pb = pb, .idx = p->idx, .rule_base = p->rule_base };
 		pb->refs++;
+		/* Addresses learned for names the new policy no longer allows go. */
+		if (p->ch == CH_UPDATE)
+			eng_scope_rebuild(e, a->id, 0);
 	}
 	return 0;
 }

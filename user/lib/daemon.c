@@ -13,6 +13,7 @@
 #include "cgroup.h"
 #include "control.h"
 #include "daemon.h"
+#include "dnsproxy.h"
 #include "engine.h"
 #include "events.h"
 #include "log.h"
@@ -35,6 +36,8 @@ struct daemon {
 	struct sl_engine *eng;
 	struct sl_events *ev;
 	struct sl_ops ops;
+	struct sl_dnsproxy *dns;
+	pthread_mutex_t lock;		/* engine and events: the loop and the DNS proxy */
 	int epfd, lfd, sigfd, timerfd;
 	int watchfd, settlefd;		/* --watch: the policy dir, and a debounce */
 	struct conn conns[MAX_CONNS];
@@ -270,6 +273,7 @@ static void loop(struct daemon *d)
 	while (!d->stop) {
 		int n = epoll_wait(d->epfd, evs, 16, -1);
 
+		pthread_mutex_lock(&d->lock);
 		for (int i = 0; i < n; i++) {
 			uint32_t tag = evs[i].data.u32;
 
@@ -295,6 +299,7 @@ static void loop(struct daemon *d)
 		}
 		/* Decisions made while a request ran are drained before sleeping. */
 		sl_events_consume(d->ev);
+		pthread_mutex_unlock(&d->lock);
 	}
 }
 
@@ -325,16 +330,43 @@ static int follow(void *ctx, int fd, json_object *req)
 	return sl_events_follow(d->ev, fd, req);
 }
 
+/* The resolver proxy, once the engine and the events exist. */
+static int start_dns(struct daemon *d)
+{
+	const struct sl_daemon_cfg *cfg = d->cfg;
+	struct sl_dnsproxy_cfg pc = {
+		.port = cfg->dns_port, .refuse_rcode = cfg->dns_refuse_rcode,
+		.eng = d->eng, .lock = &d->lock, .notify = notify, .ctx = d,
+	};
+
+	if (!cfg->dns_port)
+		return 0;
+	for (int i = 0; i < cfg->n_dns_upstream; i++) {
+		if (sl_dnsproxy_parse_upstream(cfg->dns_upstream[i], &pc.upstream[pc.n_upstream++])) {
+			pr_warn("bad --dns-upstream \"%s\": ADDR or ADDR:PORT, [ADDR6]:PORT\n",
+				cfg->dns_upstream[i]);
+			return -EINVAL;
+		}
+	}
+	if (!pc.n_upstream && sl_dnsproxy_resolv_conf(&pc)) {
+		pr_warn("no upstream resolver: give --dns-upstream, or nameserver lines in /etc/resolv.conf\n");
+		return -ENOENT;
+	}
+	return sl_dnsproxy_start(&d->dns, &pc);
+}
+
 static int start(struct daemon *d)
 {
 	const struct sl_daemon_cfg *cfg = d->cfg;
 	struct sl_maps_cfg mc = {
 		.pin_dir = cfg->bpffs, .cgroup_root = d->root, .rules_max = cfg->rules_max,
 		.grants_max = cfg->grants_max, .ringbuf_bytes = cfg->ringbuf_bytes,
+		.dns_port = cfg->dns_port,
 	};
 	struct sl_engine_cfg ec = {
 		.cgroup_root = d->root, .notify = notify, .ctx = d,
 		.max_ttl_ns = cfg->max_ttl_ns, .state_path = cfg->state,
+		.dns_grace_ns = cfg->dns_grace_ns, .dns_max_ttl_ns = cfg->dns_max_ttl_ns,
 	};
 	static const struct sl_events_cfg no_events;
 	json_object *result = NULL;
@@ -382,9 +414,12 @@ static int start(struct daemon *d)
 		sl_engine_adopt(d->eng);
 		sl_engine_gap_done(d->eng);
 	}
+	err = start_dns(d);
+	if (err)
+		goto out;
 	d->ops = (struct sl_ops){
-		.eng = d->eng, .ev = d->ev, .bpffs = cfg->bpffs, .socket = cfg->socket,
-		.follow = follow, .ctx = d,
+		.eng = d->eng, .ev = d->ev, .dns = d->dns, .bpffs = cfg->bpffs,
+		.socket = cfg->socket, .follow = follow, .ctx = d,
 	};
 	d->lfd = sl_ctl_listen(cfg->socket, cfg->group);
 	if (d->lfd < 0) {
@@ -406,6 +441,7 @@ int sl_daemon_run(const struct sl_daemon_cfg *cfg)
 
 	for (int i = 0; i < MAX_CONNS; i++)
 		d.conns[i].fd = -1;
+	pthread_mutex_init(&d.lock, NULL);
 	err = sl_maps_probe();
 	if (!err)
 		err = sl_daemon_root(cfg, d.root, sizeof(d.root));
@@ -424,6 +460,7 @@ int sl_daemon_run(const struct sl_daemon_cfg *cfg)
 		sl_events_consume(d.ev);
 		pr_info("stopping; enforcement stays in force (sluiced --teardown removes it)\n");
 	}
+	sl_dnsproxy_stop(d.dns);
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (d.conns[i].fd >= 0)
 			conn_close(&d, &d.conns[i], false);

@@ -22,6 +22,12 @@ struct sl_daemon_cfg {
 	uint64_t max_ttl_ns;		/* 0: 24 h */
 	const char *state;		/* grants and tasks across restarts, or NULL */
 	bool watch;			/* re-apply the policy dir when it changes */
+	/* The DNS proxy: port 0 turns it (and the redirection) off. */
+	uint16_t dns_port;
+	const char *dns_upstream[4];	/* ADDR[:PORT]; none: /etc/resolv.conf */
+	int n_dns_upstream;
+	int dns_refuse_rcode;		/* 5 REFUSED (default) or 3 NXDOMAIN */
+	uint64_t dns_grace_ns, dns_max_ttl_ns;
 };
 
 /* Run until SIGTERM/SIGINT; enforcement stays in force after.  0 or -errno. */

@@ -99,6 +99,8 @@ int sl_engine_new(struct sl_engine **out, const struct sl_engine_cfg *cfg)
 	e->ctx = cfg->ctx;
 	e->max_ttl_ns = cfg->max_ttl_ns ? cfg->max_ttl_ns : 24 * 3600 * 1000000000ull;
 	e->state_path = cfg->state_path ? strdup(cfg->state_path) : NULL;
+	e->dns_grace_ns = cfg->dns_grace_ns ? cfg->dns_grace_ns : 10 * 1000000000ull;
+	e->dns_max_ttl_ns = cfg->dns_max_ttl_ns ? cfg->dns_max_ttl_ns : 3600 * 1000000000ull;
 	e->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (e->ino_fd < 0) {
 		free(e);
@@ -130,6 +132,7 @@ void sl_engine_free(struct sl_engine *e)
 		eng_task_free(e->tasks[i]);
 	for (size_t i = 0; i < e->n_grants; i++)
 		eng_grant_free(e->grants[i]);
+	eng_learned_free(e);
 	for (size_t i = 0; i < e->n_subj; i++)
 		eng_subject_free(&e->subj[i]);
 	sl_engine_gap_done(e);
@@ -187,7 +190,7 @@ static bool rule_in(const struct agen *g, uint32_t id, struct sl_rule_info *ri)
 
 bool sl_engine_rule(const struct sl_engine *e, uint32_t rule_id, struct sl_rule_info *ri)
 {
-	if (eng_grant_rule(e, rule_id, ri))
+	if (eng_grant_rule(e, rule_id, ri) || eng_learned_rule(e, rule_id, ri))
 		return true;
 	for (size_t i = 0; i < e->n_agents; i++)
 		if (rule_in(&e->agents[i].cur, rule_id, ri) ||

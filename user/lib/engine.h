@@ -29,6 +29,8 @@ struct sl_engine_cfg {
 	sl_notify_fn notify;		/* may be NULL */
 	void *ctx;
 	uint64_t max_ttl_ns;		/* longest grant or task TTL; 0: 24 h */
+	uint64_t dns_grace_ns;		/* added to a DNS TTL; 0: 10 s */
+	uint64_t dns_max_ttl_ns;	/* longest a learned address lives; 0: 1 h */
 	const char *state_path;		/* where grants and tasks persist; NULL none */
 };
 
@@ -50,6 +52,7 @@ struct sl_rule_info {
 	int index;			/* within the agent's rules; -1 for a grant */
 	const char *id;			/* `id:` label, grant id, or NULL */
 	struct sl_loc loc;		/* file NULL for a grant */
+	const char *dns_name;		/* for an address learned from DNS */
 };
 
 /* Who asked for a change, for the audit trail. */
@@ -162,6 +165,32 @@ int sl_engine_approve(struct sl_engine *e, const char *id, uint64_t ttl_ns,
 		      const struct sl_actor *who, json_object **result, struct sl_diag *d);
 int sl_engine_deny_request(struct sl_engine *e, const char *id, const struct sl_actor *who,
 			   json_object **result, struct sl_diag *d);
+
+/*
+ * The DNS proxy's questions.  A name is allowed to a subject (the run in
+ * that cgroup) when its agent's policy or a grant of the agent or its task
+ * allows (or asks for) it, and, for a delegated run, to every task up the
+ * chain too.  An explicit deny of the name refuses it.
+ */
+struct sl_dns_verdict {
+	const char *agent;		/* NULL when the cgroup is no agent's */
+	const char *task;
+	const char *why;		/* why refused */
+	bool log_allowed;		/* the agent logs allowed calls */
+};
+/* 0 to forward, -EACCES refused (v->why), -ENOENT not an agent's. */
+int sl_engine_dns_check(struct sl_engine *e, uint64_t cgroup, const char *name,
+			struct sl_dns_verdict *v);
+/*
+ * Install an answer's addresses (IPv4 mapped) for every scope that allows
+ * the name, expiring at their TTL plus the grace (at most the maximum),
+ * before the answer goes to the agent.  0, -EACCES (no longer allowed), or
+ * another -errno (the kernel could not take them: answer SERVFAIL).
+ */
+int sl_engine_dns_learn(struct sl_engine *e, uint64_t cgroup, const char *name,
+			const uint8_t (*addrs)[16], const uint32_t *ttls, size_t n);
+/* The longest TTL an answer may tell an agent (its cache ends before the rule). */
+uint32_t sl_engine_dns_ttl_cap(const struct sl_engine *e);
 
 /* Once a second: expire grants, tasks and requests; sweep what was taken back. */
 void sl_engine_tick(struct sl_engine *e);

@@ -74,6 +74,29 @@ struct egrant {
 	struct sl_actor by;
 };
 
+/*
+ * An address a DNS answer gave one scope (an agent, or a task) for a name:
+ * while some rule or grant of that scope still allows the name, the scope's
+ * set allows the address as that rule does, until the expiry (the record's
+ * TTL plus a grace).  Kept past the expiry, so that the revocation sweep
+ * leaves established connections alone: DNS expiry is not revocation.
+ */
+struct elearned {
+	uint32_t agent;
+	uint32_t task;			/* 0: agent-wide */
+	uint8_t addr[16];
+	char name[254];
+	uint32_t rule_id;		/* its own, in entries and events */
+	uint64_t expires_ns;		/* CLOCK_BOOTTIME */
+};
+
+/* Flattener inputs being gathered. */
+struct cinbuf {
+	struct sl_cin *v;
+	size_t n;
+	size_t cap;
+};
+
 /* An ask the kernel refused, waiting for an operator. */
 struct epending {
 	char id[24];			/* "req-4" */
@@ -131,6 +154,9 @@ struct sl_engine {
 	size_t n_grants;
 	struct epending *pend;
 	size_t n_pend;
+	struct elearned **learned;
+	size_t n_learned;
+	uint64_t dns_grace_ns, dns_max_ttl_ns;
 	struct esubject *subj;
 	size_t n_subj;
 	uint32_t next_agent, next_set, next_rule, next_task, version;
@@ -175,6 +201,14 @@ int eng_grants_take(struct sl_engine *e, bool (*match)(const struct egrant *, co
 		    const struct sl_actor *who, json_object *ids);
 void eng_grant_free(struct egrant *g);
 void eng_sweep(struct sl_engine *e, const char *why);
+
+int eng_cin_push(struct cinbuf *b, const struct sl_prefix *pfx, uint16_t lo, uint16_t hi,
+		 uint8_t proto, uint8_t action, uint16_t flags, uint32_t rule_id, uint64_t expires);
+
+/* names.c */
+int eng_learned_inputs(struct sl_engine *e, uint32_t agent, uint32_t task, struct cinbuf *b);
+bool eng_learned_rule(const struct sl_engine *e, uint32_t rule_id, struct sl_rule_info *ri);
+void eng_learned_free(struct sl_engine *e);
 
 /* approvals.c */
 void eng_pending_expire(struct sl_engine *e, int64_t now_s);

@@ -38,42 +38,50 @@ static bool in_scope(const struct egrant *g, uint32_t agent, uint32_t task)
 	return g->agent == agent && g->task == task;
 }
 
-/* Flattener inputs for one scope's grants: destination x port range. */
-static int scope_inputs(const struct sl_engine *e, uint32_t agent, uint32_t task,
-			struct sl_cin **out, size_t *n)
+int eng_cin_push(struct cinbuf *b, const struct sl_prefix *pfx, uint16_t lo, uint16_t hi,
+		 uint8_t proto, uint8_t action, uint16_t flags, uint32_t rule_id, uint64_t expires)
 {
-	size_t cap = 0;
+	struct sl_cin *c;
 
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; i < e->n_grants; i++) {
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+
+		c = realloc(b->v, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		b->v = c;
+		b->cap = cap;
+	}
+	c = &b->v[b->n++];
+	memset(c, 0, sizeof(*c));
+	c->pfx = *pfx;
+	c->ent.port_lo = lo;
+	c->ent.port_hi = hi;
+	c->ent.proto = proto;
+	c->ent.action = action;
+	c->ent.flags = flags;
+	c->ent.rule_id = rule_id;
+	c->ent.expires_ns = expires;
+	return 0;
+}
+
+/* Flattener inputs for one scope's address grants: destination x port range. */
+static int grant_inputs(const struct sl_engine *e, uint32_t agent, uint32_t task,
+			struct cinbuf *b)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < e->n_grants && !err; i++) {
 		const struct egrant *g = e->grants[i];
-		size_t np = g->n_ports ? g->n_ports : 1;
 
 		if (!in_scope(g, agent, task) || g->to.kind != SL_DEST_CIDR)
 			continue;
-		if (*n + np > cap) {
-			struct sl_cin *p = realloc(*out, (cap = (*n + np) * 2) * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			*out = p;
-		}
-		for (size_t j = 0; j < np; j++) {
-			struct sl_cin *c = &(*out)[(*n)++];
-
-			memset(c, 0, sizeof(*c));
-			c->pfx = g->to.pfx;
-			c->ent.port_lo = g->n_ports ? g->ports[j].lo : 0;
-			c->ent.port_hi = g->n_ports ? g->ports[j].hi : 65535;
-			c->ent.proto = g->proto;
-			c->ent.action = SL_ACT_ALLOW;
-			c->ent.flags = SL_ENTRY_GRANT;
-			c->ent.rule_id = g->rule_id;
-			c->ent.expires_ns = g->expires_ns;
-		}
+		for (size_t j = 0; j < (g->n_ports ? g->n_ports : 1) && !err; j++)
+			err = eng_cin_push(b, &g->to.pfx, g->n_ports ? g->ports[j].lo : 0,
+					   g->n_ports ? g->ports[j].hi : 65535, g->proto,
+					   SL_ACT_ALLOW, SL_ENTRY_GRANT, g->rule_id, g->expires_ns);
 	}
-	return 0;
+	return err;
 }
 
 /* The first write of a scope's set gives it an id, then points the scope at it. */
@@ -112,20 +120,21 @@ int eng_scope_rebuild(struct sl_engine *e, uint32_t agent, uint32_t task)
 	struct eagent *a = (struct eagent *)eng_agent_by_id(e, agent);
 	struct etask *t = task ? (struct etask *)eng_task_by_id(e, task) : NULL;
 	struct sl_cset cs = { 0 };
+	struct cinbuf in = { 0 };
 	struct dynset *dyn;
-	struct sl_cin *in;
 	struct sl_diag d;
-	size_t n;
 	int err;
 
 	if (!a || (task && !t))
 		return 0;	/* the scope is gone, and its set with it */
 	dyn = t ? &t->dyn : &a->dyn;
 	sl_diag_init(&d);
-	err = scope_inputs(e, agent, task, &in, &n);
+	err = grant_inputs(e, agent, task, &in);
 	if (!err)
-		err = sl_flatten(in, n, &cs, &d);
-	free(in);
+		err = eng_learned_inputs(e, agent, task, &in);
+	if (!err)
+		err = sl_flatten(in.v, in.n, &cs, &d);
+	free(in.v);
 	if (err) {
 		for (size_t i = 0; i < d.n; i++)
 			pr_warn("grants of %s: %s\n", agent_pol(a)->name, d.msg[i]);

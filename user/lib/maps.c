@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -438,6 +439,12 @@ int sl_maps_open(struct sl_maps **out, const struct sl_maps_cfg *cfg, bool *adop
 		err = -errno;
 		pr_warn("cannot open the BPF object: %s\n", strerror(-err));
 		goto fail;
+	}
+	if (cfg->dns_port) {
+		/* The proxy listens on 127.0.0.1 and ::1 (dnsproxy.c). */
+		m->skel->rodata->dns_ip4 = htonl(INADDR_LOOPBACK);
+		m->skel->rodata->dns_ip6[3] = htonl(1);
+		m->skel->rodata->dns_port = htons(cfg->dns_port);
 	}
 	err = prepare_maps(m, cfg);
 	if (err) {

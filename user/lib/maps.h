@@ -20,6 +20,7 @@ struct sl_maps_cfg {
 	uint32_t rules_max;		/* sl_rules entries */
 	uint32_t grants_max;		/* sl_grants entries */
 	uint32_t ringbuf_bytes;		/* sl_events size, power of two */
+	uint16_t dns_port;		/* the DNS proxy's port, host order; 0: none */
 };
 
 struct sl_maps;

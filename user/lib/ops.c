@@ -231,6 +231,8 @@ static json_object *op_status(const struct sl_ops *ops, struct call *c)
 
 	(void)c;
 	json_object_object_add(s, "events", sl_events_status(ops->ev));
+	if (ops->dns)
+		json_object_object_add(s, "dns", sl_dnsproxy_status(ops->dns));
 	json_object_object_add(s, "bpffs", json_object_new_string(ops->bpffs));
 	json_object_object_add(s, "socket", json_object_new_string(ops->socket));
 	return reply(0, s, NULL);

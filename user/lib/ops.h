@@ -11,10 +11,12 @@
 #include "control.h"
 #include "engine.h"
 #include "events.h"
+#include "dnsproxy.h"
 
 struct sl_ops {
 	struct sl_engine *eng;
 	struct sl_events *ev;
+	struct sl_dnsproxy *dns;	/* NULL when off */
 	const char *bpffs;
 	const char *socket;
 	/* The connection a follow request turns into an event stream. */
