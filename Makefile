@@ -6,7 +6,8 @@
 #   make test         unit + integration tests (root), ends "N passed, N failed"
 #   make unit         unit tests only (ASan/UBSan), no root needed
 #   make bench        benchmarks (root); BENCH_QUICK=1 for a smoke run
-#   make fuzz         fuzz the DNS parser for FUZZ_SECONDS (default 60)
+#   make fuzz         fuzz the DNS parser for FUZZ_SECONDS (default 60);
+#                     FUZZ_MERGE=1 adds new coverage to tests/fuzz/corpus/dns
 #   make V=1 ...      show the commands
 OUTPUT ?= .output
 V ?= 0
@@ -40,6 +41,10 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%,$(UNIT_SRCS))
 SKEL := $(OUTPUT)/sluice.skel.h $(OUTPUT)/sluice_lsm.skel.h $(OUTPUT)/sluice_iter.skel.h
 BINS := $(OUTPUT)/sluiced $(OUTPUT)/sluicectl
 TEST_BINS := $(OUTPUT)/netprobe
+FUZZ_SECONDS ?= 60
+FUZZ_MERGE ?= 0
+FUZZ_CORPUS := tests/fuzz/corpus/dns
+FUZZ_SRCS := tests/fuzz/fuzz_dns.c user/lib/dns.c
 
 .PHONY: all deps demo test unit integration bench fuzz clean
 .DELETE_ON_ERROR:
@@ -50,7 +55,7 @@ all: $(BINS)
 deps:
 	$(Q)scripts/deps.sh
 
-$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/san $(OUTPUT)/unit:
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/san $(OUTPUT)/unit $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -101,6 +106,28 @@ $(OUTPUT)/netprobe: tests/integration/helpers/netprobe.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -luring -o $@
 
+# The DNS parser is pure C: no skeletons, no libraries.  The libFuzzer build
+# needs clang; the replay build (make test) runs the corpus with any CC.
+$(OUTPUT)/fuzz/fuzz_dns: $(FUZZ_SRCS) user/lib/dns.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $(FUZZ_SRCS) -o $@
+
+$(OUTPUT)/fuzz/replay_dns: tests/fuzz/replay.c $(FUZZ_SRCS) user/lib/dns.h | $(OUTPUT)/fuzz
+	$(call msg,REPLAY,$@)
+	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) tests/fuzz/replay.c $(FUZZ_SRCS) -o $@
+
+# New inputs land in a scratch corpus under $(OUTPUT); crashes too.  The
+# merge counts edges only (no hit counts), so the committed corpus stays small.
+fuzz: $(OUTPUT)/fuzz/fuzz_dns
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/dns.dict \
+		-artifact_prefix=$(OUTPUT)/fuzz/ -print_final_stats=1 \
+		$(OUTPUT)/fuzz/corpus $(FUZZ_CORPUS)
+ifeq ($(FUZZ_MERGE),1)
+	$(Q)$< -merge=1 -use_counters=0 $(FUZZ_CORPUS) $(OUTPUT)/fuzz/corpus
+endif
+
 # The test runner sums every suite into one closing "N passed, N failed".
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests.sh unit $(UNIT_BINS)
@@ -109,7 +136,7 @@ integration: $(BINS) $(TEST_BINS)
 	$(Q)scripts/run-tests.sh integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_BINS) $(OUTPUT)/fuzz/replay_dns
 	$(Q)scripts/run-tests.sh all $(UNIT_BINS)
 
 demo: deps

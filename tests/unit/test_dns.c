@@ -512,25 +512,6 @@ static void chain_answer(struct buf *p, unsigned int n)
 	PUT(p, IN_A TTL300 RD4 "\x0a\x00\x00\x01");
 }
 
-Test(dns, cname_chain_limit)
-{
-	struct sl_dns_answer a;
-	struct sl_dns_query q;
-	const char *why = NULL;
-	struct buf p;
-
-	www_a(&q);
-	chain_answer(&p, SL_DNS_MAX_CNAMES);
-	cr_assert_eq(sl_dns_parse_answer(p.b, p.len, &q, 0xbeef, &a, &why), 0, "%s", why);
-	cr_expect_eq(a.n_cnames, SL_DNS_MAX_CNAMES);
-	cr_expect_str_eq(a.cnames[SL_DNS_MAX_CNAMES - 1], "c16");
-	cr_expect_eq(a.n_addrs, 1);
-	chain_answer(&p, SL_DNS_MAX_CNAMES + 1);
-	cr_expect_eq(sl_dns_parse_answer(p.b, p.len, &q, 0xbeef, &a, &why), -EBADMSG);
-	cr_expect_str_eq(why, "CNAME chain longer than 16");
-	cr_expect_eq(a.n_addrs, 0);
-}
-
 Test(dns, address_limit)
 {
 	unsigned int n = SL_DNS_MAX_ADDRS + 6;
@@ -555,43 +536,73 @@ Test(dns, address_limit)
 }
 
 /*
- * 40 pointers in a NULL record's data, each pointing at the one before it
+ * n pointers in a NULL record's data, each pointing at the one before it
  * (the first at the query name); an A record's owner points at the last:
- * 41 hops, every one backwards.
+ * n + 1 hops, every one backwards.
  */
-Test(dns, pointer_hops)
+static void hop_answer(struct buf *p, unsigned int n)
 {
-	unsigned int n = 40;
+	size_t first;
+
+	p->len = 0;
+	PUT(p, RHDR("\x80", "\x02", "\x00", "\x00") WWW IN_A);
+	PUT(p, AT_WWW "\x00\x0a\x00\x01" TTL300);
+	put16(p, (uint16_t)(2 * n));
+	first = p->len;
+	for (unsigned int i = 0; i < n; i++)
+		put16(p, (uint16_t)(0xc000 | (i ? first + 2 * (i - 1) : 12)));
+	put16(p, (uint16_t)(0xc000 | (first + 2 * (n - 1))));
+	PUT(p, IN_A TTL300 RD4 "\x01\x02\x03\x04");
+}
+
+/* At the limit it parses; one past it, it is refused with its reason. */
+Test(dns, chain_and_hop_limits)
+{
+	static const struct {
+		void (*build)(struct buf *p, unsigned int n);
+		unsigned int max;
+		const char *why;
+	} cases[] = {
+		{ chain_answer, SL_DNS_MAX_CNAMES, "CNAME chain longer than 16" },
+		/* The owner's pointer is one hop more. */
+		{ hop_answer, SL_DNS_MAX_HOPS - 1, "too many compression pointers" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct sl_dns_answer a;
+		struct sl_dns_query q;
+		const char *why = NULL;
+		struct buf p;
+
+		www_a(&q);
+		cases[i].build(&p, cases[i].max);
+		cr_assert_eq(sl_dns_parse_answer(p.b, p.len, &q, 0xbeef, &a, &why), 0,
+			     "%s", why);
+		cr_expect_eq(a.n_addrs, 1, "case %zu", i);
+		cases[i].build(&p, cases[i].max + 1);
+		cr_expect_eq(sl_dns_parse_answer(p.b, p.len, &q, 0xbeef, &a, &why), -EBADMSG);
+		cr_expect_str_eq(why, cases[i].why);
+		cr_expect_eq(a.n_addrs, 0, "case %zu", i);
+	}
+}
+
+Test(dns, chain_names)
+{
 	struct sl_dns_answer a;
 	struct sl_dns_query q;
 	const char *why = NULL;
-	struct buf p = { .len = 0 };
-	size_t first;
+	struct buf p;
 
 	www_a(&q);
-	PUT(&p, RHDR("\x80", "\x02", "\x00", "\x00") WWW IN_A);
-	PUT(&p, AT_WWW "\x00\x0a\x00\x01" TTL300);
-	put16(&p, (uint16_t)(2 * n));
-	first = p.len;
-	for (unsigned int i = 0; i < n; i++)
-		put16(&p, (uint16_t)(0xc000 | (i ? first + 2 * (i - 1) : 12)));
-	put16(&p, (uint16_t)(0xc000 | (first + 2 * (n - 1))));
-	PUT(&p, IN_A TTL300 RD4 "\x01\x02\x03\x04");
-	cr_expect_eq(sl_dns_parse_answer(p.b, p.len, &q, 0xbeef, &a, &why), -EBADMSG);
-	cr_expect_str_eq(why, "too many compression pointers");
-	/* 31 pointers in the data plus the owner's: 32 hops are fine. */
-	n = SL_DNS_MAX_HOPS - 1;
-	p.len = 0;
-	PUT(&p, RHDR("\x80", "\x02", "\x00", "\x00") WWW IN_A);
-	PUT(&p, AT_WWW "\x00\x0a\x00\x01" TTL300);
-	put16(&p, (uint16_t)(2 * n));
-	first = p.len;
-	for (unsigned int i = 0; i < n; i++)
-		put16(&p, (uint16_t)(0xc000 | (i ? first + 2 * (i - 1) : 12)));
-	put16(&p, (uint16_t)(0xc000 | (first + 2 * (n - 1))));
-	PUT(&p, IN_A TTL300 RD4 "\x01\x02\x03\x04");
+	chain_answer(&p, SL_DNS_MAX_CNAMES);
 	cr_assert_eq(sl_dns_parse_answer(p.b, p.len, &q, 0xbeef, &a, &why), 0, "%s", why);
-	cr_expect_eq(a.n_addrs, 1);
+	cr_assert_eq(a.n_cnames, SL_DNS_MAX_CNAMES);
+	for (unsigned int i = 0; i < SL_DNS_MAX_CNAMES; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "c%u", i + 1);
+		cr_expect_str_eq(a.cnames[i], want);
+	}
 }
 
 Test(dns, build_error_round_trip)
