@@ -290,4 +290,9 @@ ev_expect "--watch refuses an invalid change and records why" since="$mark" type
 	operator=watch outcome=failure 'errors=~extra.yaml:1:'
 check "the policy in force stays" as watcher -- "$CLIENT" tcp "$LB.1" 8080
 
+# -- every event of this scenario, in every SIEM format ------------------------------------
+for fmt in ocsf ecs cef; do
+	validates_recent "the grant, task and approval scenario's events are valid $fmt" "$fmt"
+done
+
 sl_done

@@ -10,24 +10,7 @@
 sl_setup
 
 CLIENT=$HELPERS/client.py
-VALIDATE=$TOP/../shared/siem/validate.py
 EVQ=$HELPERS/evq.py
-
-# validates "description" FORMAT FILE...: every line passes validate.py.
-validates() {
-	local desc=$1 fmt=$2
-	shift 2
-	if [ ! -r "$VALIDATE" ]; then
-		ok "$desc # SKIP $VALIDATE not found"
-		return
-	fi
-	if "$PY" "$VALIDATE" --format "$fmt" --quiet "$@" >"$SL_TMP/val.out" 2>&1; then
-		ok "$desc ($(tail -n 1 "$SL_TMP/val.out"))"
-	else
-		fail "$desc"
-		head -20 "$SL_TMP/val.out" | sed 's/^/#   /'
-	fi
-}
 
 # count FILE KEY=VALUE...: matching JSON events in FILE.
 count() {

@@ -218,6 +218,31 @@ sl_netns() {
 
 # ---- events ------------------------------------------------------------------
 
+VALIDATE=$TOP/../shared/siem/validate.py
+
+# validates "description" FORMAT FILE...: every line passes validate.py.
+validates() {
+	local desc=$1 fmt=$2
+	shift 2
+	if [ ! -r "$VALIDATE" ]; then
+		ok "$desc # SKIP $VALIDATE not found"
+		return
+	fi
+	if "$PY" "$VALIDATE" --format "$fmt" --quiet "$@" >"$SL_TMP/val.out" 2>&1; then
+		ok "$desc ($(tail -n 1 "$SL_TMP/val.out"))"
+	else
+		fail "$desc"
+		head -20 "$SL_TMP/val.out" | sed 's/^/#   /'
+	fi
+}
+
+# validates_recent "description" FORMAT: the daemon's recent events, rendered
+# in FORMAT by sluicectl events, all pass validate.py.
+validates_recent() {
+	"$SLUICECTL" events --limit 1024 --format "$2" >"$SL_TMP/recent.$2"
+	validates "$1" "$2" "$SL_TMP/recent.$2"
+}
+
 # ev_count KEY=VALUE...: how many events in the sink match every pair.
 ev_count() { "$PY" "$HELPERS/evq.py" count "$SL_EVENTS" "$@"; }
 

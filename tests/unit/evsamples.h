@@ -146,6 +146,15 @@ static inline void evs_controls(struct evsamples *s)
 		    "\"qtype\":\"TXT\",\"dst_ip\":\"127.0.0.53\",\"dst_port\":53,\"protocol\":\"udp\","
 		    "\"pid\":4242,\"comm\":\"dig\",\"rule\":\"default\"}");
 	evs_control(s, "dns_denied", "{\"agent\":\"coder\"}");
+	evs_control(s, "dns_query", "{\"agent\":\"coder\",\"task\":\"t1\",\"query\":\"api.example.com\","
+		    "\"qtype\":\"AAAA\",\"answers\":[\"2001:db8::1\",\"2001:db8::2\"],\"rcode\":0,\"verdict\":\"allow\"}");
+	evs_control(s, "dns_query", "{\"agent\":\"coder\",\"query\":\"gone.example.com\",\"qtype\":\"A\","
+		    "\"answers\":[],\"rcode\":3,\"verdict\":\"allow\"}");
+	evs_control(s, "dns_malformed", "{\"reason\":\"compression pointer loop\",\"suppressed\":3,\"verdict\":\"deny\"}");
+	evs_control(s, "approval_request", "{\"request_id\":\"req-1\",\"agent\":\"coder\",\"dst_ip\":\"203.0.113.9\","
+		    "\"dst_port\":443,\"protocol\":\"tcp\",\"count\":2}");
+	evs_control(s, "approval_expired", "{\"request_id\":\"req-1\",\"agent\":\"coder\"}");
+	evs_control(s, "task_expired", "{\"agent\":\"coder\",\"task\":\"t1\",\"expired\":true}");
 	evs_control(s, "run_start", "{\"agent\":\"coder\",\"run\":\"r3\",\"cgroup\":\"/sys/fs/cgroup/sluice/coder/r3\","
 		    "\"cgroup_id\":991,\"operator\":{\"uid\":0,\"pid\":50},\"pid\":51}");
 	evs_control(s, "run_end", "{\"agent\":\"coder\",\"run\":\"r3\",\"cgroup\":\"/sys/fs/cgroup/sluice/coder/r3\"}");

@@ -161,8 +161,6 @@ static int setup_fds(struct daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -249,6 +247,22 @@ static void reload_policy(struct daemon *d)
 	json_object_put(result);
 	sl_policy_free(&pol);
 	sl_diag_free(&dg);
+}
+
+/*
+ * Before any thread starts (sinks, DNS proxy): every thread inherits the
+ * mask, so the signals reach only the signalfd of the main loop.
+ */
+static void block_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static void on_signal(struct daemon *d)
@@ -442,6 +456,7 @@ int sl_daemon_run(const struct sl_daemon_cfg *cfg)
 	for (int i = 0; i < MAX_CONNS; i++)
 		d.conns[i].fd = -1;
 	pthread_mutex_init(&d.lock, NULL);
+	block_signals();
 	err = sl_maps_probe();
 	if (!err)
 		err = sl_daemon_root(cfg, d.root, sizeof(d.root));

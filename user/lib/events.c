@@ -226,6 +226,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 	boot_ts_to_real(ev, k->ts_ns, &rec.time);
 	sl_engine_ident(ev->eng, k->cgroup, k->agent, k->task, &rec.id);
 	rec.has_rule = k->rule_id && sl_engine_rule(ev->eng, k->rule_id, &rec.rule);
+	if (rec.has_rule)
+		rec.dns_name = rec.rule.dns_name;
 	for (int i = 0; i < rec.id.n_delegators; i++)
 		rec.delegators[rec.n_delegators++] = rec.id.delegators[i];
 	if (k->reason == SL_REASON_ASK && k->verdict == SL_VERDICT_DENY)

@@ -33,6 +33,31 @@ static bool failed(const struct sl_evrec *ev, const struct sl_evkind *k)
 	       !strcmp(k->name, "events_lost");
 }
 
+/* ECS dns.*: the question, and for an answered query its addresses. */
+static void dns_fields(json_object *o, const struct sl_evrec *ev, const struct sl_evkind *k)
+{
+	json_object *dns = sl_jobj(o, "dns"), *q = sl_jobj(dns, "question");
+	json_object *list = sl_ev_get(ev, "answers");
+	int64_t rcode = 5;
+
+	sl_jstr(q, "name", sl_ev_str(ev, "query"));
+	sl_jstr(q, "type", sl_ev_str(ev, "qtype"));
+	if (!strcmp(k->name, "dns_malformed"))
+		return;
+	if (!strcmp(k->name, "dns_query"))
+		sl_ev_int(ev, "rcode", &rcode);
+	static const char *const rc[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
+
+	sl_jstr(dns, "response_code", rcode >= 0 && rcode < 6 ? rc[rcode] : "OTHER");
+	if (list && json_object_is_type(list, json_type_array) && json_object_array_length(list)) {
+		json_object *ips = json_object_new_array();
+
+		for (size_t i = 0; i < json_object_array_length(list); i++)
+			json_object_array_add(ips, json_object_get(json_object_array_get_idx(list, i)));
+		json_object_object_add(dns, "resolved_ip", ips);
+	}
+}
+
 static void event_obj(json_object *o, const struct sl_evrec *ev, const struct sl_evkind *k)
 {
 	json_object *e = sl_jobj(o, "event");
@@ -200,13 +225,8 @@ static void control_fields(json_object *o, const struct sl_evrec *ev, const stru
 	} else if (!strcmp(k->name, "control_refused") && sl_ev_int(ev, "uid", &uid)) {
 		id_text(sl_jobj(o, "user"), "id", uid);
 	}
-	if (!strcmp(k->name, "dns_denied")) {
-		json_object *dns = sl_jobj(o, "dns"), *q = sl_jobj(dns, "question");
-
-		sl_jstr(q, "name", sl_ev_str(ev, "query"));
-		sl_jstr(q, "type", sl_ev_str(ev, "qtype"));
-		sl_jstr(dns, "response_code", "REFUSED");
-	}
+	if (!strncmp(k->name, "dns_", 4))
+		dns_fields(o, ev, k);
 	if (!strcmp(k->name, "daemon_start") || !strcmp(k->name, "daemon_stop")) {
 		json_object *p = sl_jobj(o, "process");
 

@@ -36,7 +36,7 @@ static const struct ocsf_class classes[] = {
 	  { { 1, "Assign Privileges" }, { 2, "Revoke Privileges" } } },
 	{ OCSF_NETWORK, "Network Activity", "Network Activity",
 	  { { 1, "Open" }, { 2, "Close" }, { 5, "Refuse" } } },
-	{ OCSF_DNS, "DNS Activity", "Network Activity", { { 1, "Query" } } },
+	{ OCSF_DNS, "DNS Activity", "Network Activity", { { 1, "Query" }, { 2, "Response" } } },
 	{ OCSF_APP, "Application Lifecycle", "Application Activity",
 	  { { 3, "Start" }, { 4, "Stop" } } },
 };
@@ -368,15 +368,50 @@ static json_object *terminated(const struct sl_evrec *ev, const struct sl_evkind
 	return o;
 }
 
-static json_object *dns_denied(const struct sl_evrec *ev, const struct sl_evkind *k)
+static const char *rcode_caption(int rcode)
+{
+	static const char *const names[] = {
+		"NoError", "FormError", "ServError", "NXDomain", "NotImp", "Refused",
+	};
+
+	return rcode >= 0 && rcode < 6 ? names[rcode] : "Other";
+}
+
+/* The answer's addresses as OCSF dns_answer objects. */
+static void dns_answers(json_object *o, const struct sl_evrec *ev, const char *qtype)
+{
+	json_object *list = sl_ev_get(ev, "answers"), *arr;
+
+	if (!list || !json_object_is_type(list, json_type_array))
+		return;
+	arr = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *a = json_object_new_object();
+
+		sl_jstr(a, "rdata", json_object_get_string(json_object_array_get_idx(list, i)));
+		sl_jstr(a, "type", qtype);
+		sl_jstr(a, "class", "IN");
+		json_object_array_add(arr, a);
+	}
+	json_object_object_add(o, "answers", arr);
+}
+
+/*
+ * The proxy's events: a refused name (dns_denied), a malformed query
+ * (dns_malformed), an answered query (dns_query, with its addresses).
+ */
+static json_object *dns_activity(const struct sl_evrec *ev, const struct sl_evkind *k)
 {
 	static const struct control blocked = { 2, "Denied", 2, "Blocked", true };
+	static const struct control allowed = { 1, "Allowed", 1, "Allowed", false };
+	bool answered = !strcmp(k->name, "dns_query");
 	json_object *o = envelope(ev, k, k->ocsf_activity, true), *q;
 	const char *name = sl_ev_str(ev, "query"), *qtype = sl_ev_str(ev, "qtype");
+	int64_t rcode = 5;
 	struct sl_evdst d;
 
 	sl_ev_dst(ev, &d);
-	security_control(o, &blocked);
+	security_control(o, answered ? &allowed : &blocked);
 	agent_actor(o, ev);
 	endpoints(o, ev, &d);
 	if (name) {
@@ -384,8 +419,14 @@ static json_object *dns_denied(const struct sl_evrec *ev, const struct sl_evkind
 		sl_jstr(q, "hostname", name);
 		sl_jstr(q, "type", qtype);
 	}
-	sl_jint(o, "rcode_id", 5);
-	sl_jstr(o, "rcode", "Refused");
+	if (answered) {
+		sl_ev_int(ev, "rcode", &rcode);
+		dns_answers(o, ev, qtype);
+	}
+	if (strcmp(k->name, "dns_malformed")) {
+		sl_jint(o, "rcode_id", rcode);
+		sl_jstr(o, "rcode", rcode_caption((int)rcode));
+	}
 	unmapped_fields(o, ev);
 	return o;
 }
@@ -539,7 +580,7 @@ json_object *sl_format_ocsf(const struct sl_evrec *ev)
 		return decision(ev, k);
 	switch (k->ocsf_class) {
 	case OCSF_NETWORK: return terminated(ev, k);
-	case OCSF_DNS: return dns_denied(ev, k);
+	case OCSF_DNS: return dns_activity(ev, k);
 	case OCSF_ACCESS: return user_access(ev, k);
 	case OCSF_ENTITY: return entity(ev, k);
 	case OCSF_PROCESS: return process_activity(ev, k);
