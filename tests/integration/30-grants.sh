@@ -271,6 +271,11 @@ check "and its live connection is closed" wait_for "$SL_TMP/d1.log" error 3
 ev_expect "event: the helper's refusal names the ended delegator" agent=helper task=sub1 \
 	verdict=deny reason=delegator
 
+# -- every event of this scenario, in every SIEM format ------------------------------------
+for fmt in ocsf ecs cef; do
+	validates_recent "the grant, task and approval scenario's events are valid $fmt" "$fmt"
+done
+
 # -- --watch ---------------------------------------------------------------------------------------
 sl_daemon_stop
 sl_daemon "$SL_TMP/policy" --watch || exit 1
@@ -289,10 +294,5 @@ echo "agents: [ {name: watcher, bogus: 1} ]" >"$SL_TMP/policy/extra.yaml"
 ev_expect "--watch refuses an invalid change and records why" since="$mark" type=policy_apply \
 	operator=watch outcome=failure 'errors=~extra.yaml:1:'
 check "the policy in force stays" as watcher -- "$CLIENT" tcp "$LB.1" 8080
-
-# -- every event of this scenario, in every SIEM format ------------------------------------
-for fmt in ocsf ecs cef; do
-	validates_recent "the grant, task and approval scenario's events are valid $fmt" "$fmt"
-done
 
 sl_done

@@ -223,7 +223,17 @@ static void print_tasks(json_object *res)
 
 int cmd_tasks(int argc, char **argv)
 {
-	return filtered(argc, argv, "tasks", "tasks", print_tasks);
+	json_object *reply = NULL, *res = NULL;
+	int rc = simple(argc, argv, "tasks", &reply, &res);
+
+	if (rc)
+		return rc;
+	if (json_out)
+		print_json(res);
+	else
+		print_tasks(res);
+	json_object_put(reply);
+	return 0;
 }
 
 static void print_ended(json_object *res)
