@@ -71,9 +71,20 @@ ctl run --agent demo-coder -- curl -sS --max-time 3 http://127.0.2.1:8080/ || tr
 step "the same curl outside any agent is untouched"
 curl -sS --max-time 3 http://127.0.2.1:8080/
 
+step "a grant: 127.0.2.1:8080 for this agent, for 10 seconds"
+gid=$(ctl grant --agent demo-coder --to 127.0.2.1 --ports 8080 --proto tcp --ttl 10s \
+	--reason "demo: one fetch from the other server")
+echo "granted $gid"
+ctl grants
+ctl run --agent demo-coder -- curl -sS --max-time 3 http://127.0.2.1:8080/ || true
+
+step "revoked: refused again at once"
+ctl revoke "$gid"
+ctl run --agent demo-coder -- curl -sS --max-time 3 http://127.0.2.1:8080/ || true
+
 step "the events (sluicectl events)"
 sleep 0.3
-ctl events --limit 8 | python3 -c '
+ctl events --limit 14 | python3 -c '
 import json, sys
 for line in sys.stdin:
     e = json.loads(line)
@@ -83,7 +94,7 @@ for line in sys.stdin:
         print(g("time"), g("agent"), g("comm"), g("verdict").upper(), dst,
               "reason=" + g("reason"), "rule=" + g("rule_label"), sep="  ")
     else:
-        print(g("time"), g("type"), g("agent"), g("run"), sep="  ")
+        print(g("time"), g("type"), g("agent"), g("run") if "run" in e else g("grant_id"), sep="  ")
 '
 
 step "status"

@@ -144,13 +144,23 @@ static void print_events_status(json_object *ev)
 
 static void print_status(json_object *s)
 {
-	json_object *att, *cnt, *ev;
+	json_object *att, *cnt, *ev, *dns;
 
 	printf("agents root:    %s\n", js(s, "cgroup_root"));
 	printf("pins:           %s\n", js(s, "bpffs"));
 	printf("policy version: %lld\n", (long long)jint(s, "policy_version"));
-	printf("agents:         %lld, runs %lld, tasks %lld\n", (long long)jint(s, "agents"),
-	       (long long)jint(s, "runs"), (long long)jint(s, "tasks"));
+	printf("agents:         %lld, runs %lld, tasks %lld, grants %lld, pending %lld\n",
+	       (long long)jint(s, "agents"), (long long)jint(s, "runs"), (long long)jint(s, "tasks"),
+	       (long long)jint(s, "grants"), (long long)jint(s, "pending"));
+	printf("packet sockets: %s\n", js(s, "packet_sockets"));
+	printf("revocation:     %s\n", js(s, "revocation"));
+	if (json_object_object_get_ex(s, "dns", &dns)) {
+		printf("dns proxy:      port %lld; %lld queries, %lld forwarded, %lld refused, "
+		       "%lld malformed, %lld servfail\n", (long long)jint(dns, "port"),
+		       (long long)jint(dns, "queries"), (long long)jint(dns, "forwarded"),
+		       (long long)jint(dns, "refused"), (long long)jint(dns, "malformed"),
+		       (long long)jint(dns, "servfail"));
+	}
 	printf("attached:\n");
 	json_object_object_get_ex(s, "attached", &att);
 	for (size_t i = 0; att && i < json_object_array_length(att); i++) {
