@@ -236,6 +236,28 @@ validates() {
 	fi
 }
 
+# sl_siem_config [VERDICT...]: a sluiced --config that also writes every
+# control event and the decisions with those verdicts (default allow) in
+# OCSF, ECS and CEF to $SL_TMP/siem.{ocsf,ecs,cef}; prints its path.
+sl_siem_config() {
+	local v=${*:-allow}
+	cat >"$SL_TMP/siem.yaml" <<EOF
+events:
+  sinks:
+    - { type: file, path: $SL_TMP/siem.ocsf, format: ocsf, verdicts: [${v// /, }] }
+    - { type: file, path: $SL_TMP/siem.ecs, format: ecs, verdicts: [${v// /, }] }
+    - { type: file, path: $SL_TMP/siem.cef, format: cef, verdicts: [${v// /, }] }
+EOF
+	echo "$SL_TMP/siem.yaml"
+}
+
+# validates_siem "scenario": the three files of sl_siem_config pass validate.py.
+validates_siem() {
+	for fmt in ocsf ecs cef; do
+		validates "$1 events are valid $fmt" "$fmt" "$SL_TMP/siem.$fmt"
+	done
+}
+
 # validates_recent "description" FORMAT: the daemon's recent events, rendered
 # in FORMAT by sluicectl events, all pass validate.py.
 validates_recent() {

@@ -223,6 +223,8 @@ static int plan_commit(struct sl_engine *e, struct pbundle *pb, struct plan *pla
 		a->id = p->id;
 		a->kv = p->kv;
 		a->dyn.set = p->kv.grant_set;
+		/* A remembered set: what the kernel holds in it is not known here. */
+		a->dyn.unsynced |= p->ch == CH_ADD && a->dyn.set;
 		a->cset = p->cs;
 		p->cs = (struct sl_cset){ 0 };
 		a->cur = (struct agen){ .pb = pb, .idx = p->idx, .rule_base = p->rule_base };

@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "control.h"
 #include "log.h"
+
+#define SEND_WAIT_MS 5000	/* how long a reply may wait for a slow reader */
 
 static int sock_addr(struct sockaddr_un *sa, const char *path)
 {
@@ -168,9 +171,17 @@ int sl_json_send(int fd, json_object *obj)
 	line[len++] = '\n';
 	while (off < len) {
 		ssize_t n = write(fd, line + off, len - off);
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* A big reply to a non-blocking peer: wait for it to read, a while. */
+		if (n < 0 && errno == EAGAIN) {
+			if (poll(&pfd, 1, SEND_WAIT_MS) == 1)
+				continue;
+			err = -ETIMEDOUT;
+			break;
+		}
 		if (n <= 0) {
 			err = n < 0 ? -errno : -EIO;
 			break;

@@ -438,4 +438,6 @@ void sl_engine_tick(struct sl_engine *e)
 	}
 	eng_task_expire(e, clk.boot_ns);
 	eng_pending_expire(e, clk.real_s);
+	if (e->state_dirty)
+		eng_state_save(e);
 }

@@ -31,6 +31,7 @@ struct agen {
 struct dynset {
 	uint32_t set;			/* 0 until first written */
 	struct sl_cset cs;		/* what the kernel holds for it */
+	bool unsynced;			/* restored: cs is not known, reconcile */
 };
 
 struct eagent {
@@ -157,6 +158,7 @@ struct sl_engine {
 	struct elearned **learned;
 	size_t n_learned;
 	uint64_t dns_grace_ns, dns_max_ttl_ns;
+	bool state_dirty;		/* a change the next tick saves */
 	struct esubject *subj;
 	size_t n_subj;
 	uint32_t next_agent, next_set, next_rule, next_task, version;

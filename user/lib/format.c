@@ -50,7 +50,7 @@ static const struct sl_evkind controls[] = {
 	  "approval-request", "Step-up approval requested" },
 	{ "approval_denied", NULL, OCSF_ACCESS, 1, 2, "iam", { "change" },
 	  "approval-deny", "Step-up request denied" },
-	{ "approval_expired", NULL, OCSF_ACCESS, 1, 1, "iam", { "change" },
+	{ "approval_expired", NULL, OCSF_ACCESS, 1, 2, "iam", { "change" },
 	  "approval-expired", "Step-up request expired unanswered" },
 	{ "task_expired", NULL, OCSF_ENTITY, 3, 1, "session", { "info" },
 	  "task-expired", "Agent task TTL ran out" },

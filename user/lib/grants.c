@@ -140,6 +140,12 @@ int eng_scope_rebuild(struct sl_engine *e, uint32_t agent, uint32_t task)
 			pr_warn("grants of %s: %s\n", agent_pol(a)->name, d.msg[i]);
 	} else if (!dyn->set) {
 		err = cs.n ? scope_attach(e, a, t, dyn, &cs) : 0;
+	} else if (dyn->unsynced) {
+		/* A restarted daemon: write it all, then drop what it no longer holds. */
+		err = sl_maps_set_write(e->maps, SL_TRIE_GRANTS, dyn->set, &cs);
+		if (!err)
+			err = sl_maps_set_retain(e->maps, SL_TRIE_GRANTS, dyn->set, &cs);
+		dyn->unsynced = err != 0;
 	} else {
 		err = sl_maps_set_update(e->maps, SL_TRIE_GRANTS, dyn->set, &dyn->cs, &cs);
 	}

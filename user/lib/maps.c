@@ -652,22 +652,57 @@ int sl_maps_set_lookup(const struct sl_maps *m, enum sl_trie t, uint32_t set,
 	return 0;
 }
 
+static bool cset_has(const struct sl_cset *cs, const struct sl_rule_key *k)
+{
+	struct sl_prefix p = { .len = (uint8_t)(k->prefixlen - SL_SET_BITS) };
+	size_t lo = 0, hi = cs ? cs->n : 0;
+
+	memcpy(p.addr, k->addr, sizeof(p.addr));
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = sl_prefix_cmp(&cs->items[mid].pfx, &p);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+int sl_maps_set_retain(struct sl_maps *m, enum sl_trie t, uint32_t set,
+		       const struct sl_cset *keep)
+{
+	struct sl_rule_key k, *prev = NULL, *gone = NULL, *p;
+	size_t n = 0, cap = 0;
+	int fd = trie_fd(m, t), err = 0;
+
+	/* Collect first: deleting while walking would restart the walk. */
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		if (ntohl(k.set) == set && !cset_has(keep, &k)) {
+			if (n == cap) {
+				p = realloc(gone, (cap = cap ? cap * 2 : 64) * sizeof(*p));
+				if (!p) {
+					err = -ENOMEM;
+					break;
+				}
+				gone = p;
+			}
+			gone[n++] = k;
+		}
+		prev = &k;	/* the kernel reads the key before it writes the next */
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	free(gone);
+	return err;
+}
+
 int sl_maps_set_purge(struct sl_maps *m, enum sl_trie t, uint32_t set)
 {
-	struct sl_rule_key k, next, *prev = NULL;
-	int fd = trie_fd(m, t);
-
-	/* Deleting while iterating restarts the walk at the next key. */
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		if (ntohl(k.set) == set) {
-			bpf_map_delete_elem(fd, &k);
-			prev = NULL;
-			continue;
-		}
-		prev = &k;
-	}
-	return 0;
+	return sl_maps_set_retain(m, t, set, NULL);
 }
 
 static int push_u32(uint32_t **a, size_t *n, uint32_t v)

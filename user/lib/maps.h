@@ -79,6 +79,9 @@ int sl_maps_set_update(struct sl_maps *m, enum sl_trie t, uint32_t set,
 /* LPM lookup of one address in a set, as the programs do; -ENOENT if none. */
 int sl_maps_set_lookup(const struct sl_maps *m, enum sl_trie t, uint32_t set,
 		       const uint8_t addr[16], struct sl_rule_val *val);
+/* Delete every key of set that keep does not hold (keep may be NULL). */
+int sl_maps_set_retain(struct sl_maps *m, enum sl_trie t, uint32_t set,
+		       const struct sl_cset *keep);
 /* Delete every key of set, whatever it holds (for sets left by a crash). */
 int sl_maps_set_purge(struct sl_maps *m, enum sl_trie t, uint32_t set);
 /* Set ids present in a trie (for reconciling after a restart). */

@@ -240,6 +240,8 @@ int sl_engine_dns_learn(struct sl_engine *e, uint64_t cgroup, const char *name,
 			err = learn_scope(e, lv[i].a->id, lv[i].t->id, name, addrs, ttls, n,
 					  clk.boot_ns);
 	}
+	/* Saved by the next tick: a file write per answer would cost every query. */
+	e->state_dirty = true;
 	return err;
 }
 

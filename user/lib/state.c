@@ -104,6 +104,21 @@ static json_object *save_pending(const struct epending *p)
 	return o;
 }
 
+static json_object *save_learned(const struct elearned *l)
+{
+	json_object *o = json_object_new_object();
+	char addr[SL_ADDRSTRLEN];
+
+	sl_addr_format(l->addr, addr, sizeof(addr));
+	add_s(o, "addr", addr);
+	add_s(o, "name", l->name);
+	add_u64(o, "agent", l->agent);
+	add_u64(o, "task", l->task);
+	add_u64(o, "rule_id", l->rule_id);
+	add_u64(o, "expires_ns", l->expires_ns);
+	return o;
+}
+
 static json_object *state_json(const struct sl_engine *e)
 {
 	json_object *o = json_object_new_object(), *arr;
@@ -140,6 +155,10 @@ static json_object *state_json(const struct sl_engine *e)
 		json_object_array_add(arr, save_pending(&e->pend[i]));
 	json_object_object_add(o, "pending", arr);
 	arr = json_object_new_array();
+	for (size_t i = 0; i < e->n_learned; i++)
+		json_object_array_add(arr, save_learned(e->learned[i]));
+	json_object_object_add(o, "learned", arr);
+	arr = json_object_new_array();
 	for (size_t i = 0; i < e->n_subj; i++) {
 		json_object *r = json_object_new_object();
 
@@ -159,6 +178,7 @@ void eng_state_save(struct sl_engine *e)
 
 	if (!e->state_path)
 		return;
+	e->state_dirty = false;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", e->state_path);
 	o = state_json(e);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -241,6 +261,7 @@ static void load_task(struct sl_engine *e, json_object *o)
 	t->started_at = get_i64(o, "started_at");
 	t->expired = get_u64(o, "expired");
 	t->dyn.set = (uint32_t)get_u64(o, "grant_set");
+	t->dyn.unsynced = t->dyn.set != 0;
 	/* Only what the kernel still has: the pins may be newer than the file. */
 	if (sl_maps_task_get(e->maps, t->id, &kv)) {
 		eng_task_free(t);
@@ -307,6 +328,29 @@ static void load_pending(struct sl_engine *e, json_object *arr)
 	}
 }
 
+static void load_learned(struct sl_engine *e, json_object *arr)
+{
+	size_t n = arr ? json_object_array_length(arr) : 0;
+
+	e->learned = calloc(n + 1, sizeof(*e->learned));
+	for (size_t i = 0; e->learned && i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		struct elearned *l = calloc(1, sizeof(*l));
+
+		if (!l || !get_s(o, "addr") || !get_s(o, "name") ||
+		    sl_addr_parse(get_s(o, "addr"), l->addr)) {
+			free(l);
+			continue;
+		}
+		snprintf(l->name, sizeof(l->name), "%s", get_s(o, "name"));
+		l->agent = (uint32_t)get_u64(o, "agent");
+		l->task = (uint32_t)get_u64(o, "task");
+		l->rule_id = (uint32_t)get_u64(o, "rule_id");
+		l->expires_ns = get_u64(o, "expires_ns");
+		e->learned[e->n_learned++] = l;
+	}
+}
+
 static void load_runs(struct sl_engine *e, json_object *arr)
 {
 	size_t n = arr ? json_object_array_length(arr) : 0;
@@ -358,10 +402,11 @@ int sl_engine_restore(struct sl_engine *e)
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
 		load_grant(e, json_object_array_get_idx(arr, i));
 	load_pending(e, get_arr(o, "pending"));
+	load_learned(e, get_arr(o, "learned"));
 	load_runs(e, get_arr(o, "runs"));
 	json_object_put(o);
-	pr_info("restored %zu tasks, %zu grants, %zu pending requests from %s\n",
-		e->n_tasks, e->n_grants, e->n_pend, e->state_path);
+	pr_info("restored %zu tasks, %zu grants, %zu pending requests, %zu learned addresses from %s\n",
+		e->n_tasks, e->n_grants, e->n_pend, e->n_learned, e->state_path);
 	return 0;
 }
 
