@@ -22,80 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "addr.h"
-#include "dns.h"
-#include "dnsproxy.h"
+#include "dnsproxy_int.h"
 #include "log.h"
-#include "sockdiag.h"
 
-#define MAX_PENDING	1024
-#define MAX_CLIENTS	128		/* TCP client connections at once */
-#define TRY_MS		1000		/* per upstream before the next */
-#define GIVE_UP_MS	3000		/* then SERVFAIL */
-#define TICK_MS		100
-#define MALFORMED_EVERY_MS 1000		/* malformed-query events, at most */
-
-enum hkind { H_UDP, H_LISTEN, H_UPSTREAM, H_CLIENT, H_UPTCP, H_STOP, H_TICK };
-
-/* What epoll hands back: every fd the loop watches starts with one. */
-struct handle {
-	enum hkind kind;
-	int fd;
-};
-
-/* An agent's TCP connection; freed once closed and no query points at it. */
-struct client {
-	struct handle h;
-	struct sockaddr_storage peer, local;
-	struct sl_dns_stream in;
-	uint8_t *out;
-	size_t out_len;
-	int refs;
-	bool closed;
-};
-
-/* The TCP connection to upstream of a query whose UDP answer was truncated. */
-struct uptcp {
-	struct handle h;
-	int slot;
-	uint8_t msg[2 + 1024];
-	size_t len, sent;
-	struct sl_dns_stream in;
-};
-
-/* A query waiting for upstream. */
-struct pending {
-	bool used;
-	uint16_t id;			/* the id sent upstream */
-	struct sl_dns_query q;
-	uint64_t cgroup;
-	bool log;
-	struct handle *from;		/* the UDP socket, or the client */
-	struct sockaddr_storage peer;	/* UDP: where the answer goes */
-	int up;				/* upstream tried now */
-	uint64_t started, tried;	/* ms */
-	uint64_t t0_us;			/* for the latency figures */
-	struct uptcp *tcp;
-};
-
-struct sl_dnsproxy {
-	struct sl_dnsproxy_cfg cfg;
-	int ep;
-	struct handle udp[2], listen[2], upstream[2], stop, tick;
-	struct sockaddr_storage local[2];	/* 127.0.0.1:port, [::1]:port */
-	struct pending pq[MAX_PENDING];
-	uint16_t by_id[65536];			/* pending slot + 1 */
-	int n_clients;
-	struct sl_sockdiag *sd;
-	pthread_t thread;
-	bool started;
-	uint64_t last_malformed_ms;
-	uint64_t malformed_quiet;
-	atomic_ulong queries, forwarded, refused, malformed, servfail, timeouts, tcp_retries,
-		     installed, answered;
-	atomic_ulong lat_bucket[32];		/* answered queries by log2(latency in µs) */
-};
-
-static uint64_t now_ms(void)
+uint64_t px_now_ms(void)
 {
 	struct timespec ts;
 
@@ -103,7 +33,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint64_t now_us(void)
+uint64_t px_now_us(void)
 {
 	struct timespec ts;
 
@@ -111,12 +41,12 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static socklen_t sa_len(const struct sockaddr_storage *ss)
+socklen_t px_sa_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
-static bool sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool px_sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return false;
@@ -130,14 +60,14 @@ static bool sa_equal(const struct sockaddr_storage *a, const struct sockaddr_sto
 	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
 }
 
-static int watch(struct sl_dnsproxy *p, struct handle *h, uint32_t events)
+int px_watch(struct sl_dnsproxy *p, struct handle *h, uint32_t events)
 {
 	struct epoll_event ee = { .events = events, .data.ptr = h };
 
 	return epoll_ctl(p->ep, EPOLL_CTL_ADD, h->fd, &ee) ? -errno : 0;
 }
 
-static void rewatch(struct sl_dnsproxy *p, struct handle *h, uint32_t events)
+void px_rewatch(struct sl_dnsproxy *p, struct handle *h, uint32_t events)
 {
 	struct epoll_event ee = { .events = events, .data.ptr = h };
 
@@ -180,56 +110,6 @@ static json_object *query_fields(const struct sl_dns_query *q, const char *agent
 
 /* ---- replies ------------------------------------------------------------ */
 
-static void client_put(struct sl_dnsproxy *p, struct client *c)
-{
-	if (--c->refs > 0 || !c->closed)
-		return;
-	free(c->out);
-	free(c);
-	p->n_clients--;
-}
-
-static void client_close(struct sl_dnsproxy *p, struct client *c)
-{
-	if (c->closed)
-		return;
-	epoll_ctl(p->ep, EPOLL_CTL_DEL, c->h.fd, NULL);
-	close(c->h.fd);
-	c->closed = true;
-	client_put(p, c);	/* the connection's own reference */
-}
-
-static void client_flush(struct sl_dnsproxy *p, struct client *c)
-{
-	ssize_t n = send(c->h.fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-	if (n < 0 && errno != EAGAIN) {
-		client_close(p, c);
-		return;
-	}
-	if (n > 0) {
-		memmove(c->out, c->out + n, c->out_len - (size_t)n);
-		c->out_len -= (size_t)n;
-	}
-	rewatch(p, &c->h, EPOLLIN | (c->out_len ? EPOLLOUT : 0));
-}
-
-static void client_send(struct sl_dnsproxy *p, struct client *c, const uint8_t *msg, size_t len)
-{
-	uint8_t *o;
-
-	if (c->closed || c->out_len + len + 2 > 4 * SL_DNS_MSG_MAX)
-		return;
-	o = realloc(c->out, c->out_len + len + 2);
-	if (!o)
-		return;
-	c->out = o;
-	sl_dns_tcp_prefix(len, c->out + c->out_len);
-	memcpy(c->out + c->out_len + 2, msg, len);
-	c->out_len += len + 2;
-	client_flush(p, c);
-}
-
 /* Send msg for q to whoever asked: UDP (truncated if too big) or TCP. */
 static void reply(struct sl_dnsproxy *p, struct handle *from, const struct sockaddr_storage *peer,
 		  const struct sl_dns_query *q, const uint8_t *msg, size_t len)
@@ -238,7 +118,7 @@ static void reply(struct sl_dnsproxy *p, struct handle *from, const struct socka
 	size_t tlen;
 
 	if (from->kind == H_CLIENT) {
-		client_send(p, (struct client *)from, msg, len);
+		px_client_send(p, (struct client *)from, msg, len);
 		return;
 	}
 	if (len > q->udp_size) {
@@ -247,7 +127,7 @@ static void reply(struct sl_dnsproxy *p, struct handle *from, const struct socka
 		msg = tc;
 		len = tlen;
 	}
-	sendto(from->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)peer, sa_len(peer));
+	sendto(from->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)peer, px_sa_len(peer));
 }
 
 static void reply_rcode(struct sl_dnsproxy *p, struct handle *from,
@@ -262,7 +142,7 @@ static void reply_rcode(struct sl_dnsproxy *p, struct handle *from,
 
 /* ---- pending queries --------------------------------------------------- */
 
-static void pending_free(struct sl_dnsproxy *p, struct pending *pq)
+void px_pending_free(struct sl_dnsproxy *p, struct pending *pq)
 {
 	if (pq->tcp) {
 		epoll_ctl(p->ep, EPOLL_CTL_DEL, pq->tcp->h.fd, NULL);
@@ -270,14 +150,14 @@ static void pending_free(struct sl_dnsproxy *p, struct pending *pq)
 		free(pq->tcp);
 	}
 	if (pq->from->kind == H_CLIENT)
-		client_put(p, (struct client *)pq->from);
+		px_client_put(p, (struct client *)pq->from);
 	p->by_id[pq->id] = 0;
 	memset(pq, 0, sizeof(*pq));
 }
 
 static void note_latency(struct sl_dnsproxy *p, uint64_t t0_us)
 {
-	uint64_t us = now_us() - t0_us;
+	uint64_t us = px_now_us() - t0_us;
 	int b = 0;
 
 	while (us > 1 && b < 31) {
@@ -287,11 +167,11 @@ static void note_latency(struct sl_dnsproxy *p, uint64_t t0_us)
 	atomic_fetch_add(&p->lat_bucket[b], 1);
 }
 
-static void servfail(struct sl_dnsproxy *p, struct pending *pq)
+void px_servfail(struct sl_dnsproxy *p, struct pending *pq)
 {
 	atomic_fetch_add(&p->servfail, 1);
 	reply_rcode(p, pq->from, &pq->peer, &pq->q, SL_DNS_SERVFAIL);
-	pending_free(p, pq);
+	px_pending_free(p, pq);
 }
 
 static int send_upstream(struct sl_dnsproxy *p, struct pending *pq)
@@ -302,9 +182,9 @@ static int send_upstream(struct sl_dnsproxy *p, struct pending *pq)
 
 	if (sl_dns_build_query(&pq->q, pq->id, msg, sizeof(msg), &len))
 		return -ENOSPC;
-	pq->tried = now_ms();
+	pq->tried = px_now_ms();
 	if (sendto(p->upstream[up->ss_family == AF_INET6].fd, msg, len, MSG_DONTWAIT,
-		   (const struct sockaddr *)up, sa_len(up)) < 0)
+		   (const struct sockaddr *)up, px_sa_len(up)) < 0)
 		return -errno;
 	return 0;
 }
@@ -377,19 +257,17 @@ static void finish(struct sl_dnsproxy *p, struct pending *pq, uint8_t *msg, size
 		p->cfg.notify(p->cfg.ctx, "dns_query", answer_fields(&pq->q, &v, a));
 	pthread_mutex_unlock(p->cfg.lock);
 	if (err) {
-		servfail(p, pq);
+		px_servfail(p, pq);
 		return;
 	}
 	atomic_fetch_add(&p->installed, a->n_addrs);
 	atomic_fetch_add(&p->answered, 1);
 	note_latency(p, t0_us);
 	reply(p, pq->from, &pq->peer, &pq->q, msg, len);
-	pending_free(p, pq);
+	px_pending_free(p, pq);
 }
 
-static void tcp_retry(struct sl_dnsproxy *p, struct pending *pq);
-
-static void on_answer(struct sl_dnsproxy *p, struct pending *pq, uint8_t *msg, size_t len,
+void px_on_answer(struct sl_dnsproxy *p, struct pending *pq, uint8_t *msg, size_t len,
 		      bool over_tcp)
 {
 	struct sl_dns_answer *a = malloc(sizeof(*a));
@@ -397,7 +275,7 @@ static void on_answer(struct sl_dnsproxy *p, struct pending *pq, uint8_t *msg, s
 	int err;
 
 	if (!a) {
-		servfail(p, pq);
+		px_servfail(p, pq);
 		return;
 	}
 	err = sl_dns_parse_answer(msg, len, &pq->q, pq->id, a, &why);
@@ -407,9 +285,9 @@ static void on_answer(struct sl_dnsproxy *p, struct pending *pq, uint8_t *msg, s
 	}
 	if (err) {
 		atomic_fetch_add(&p->malformed, 1);
-		servfail(p, pq);
+		px_servfail(p, pq);
 	} else if (a->truncated && !over_tcp) {
-		tcp_retry(p, pq);
+		px_tcp_retry(p, pq);
 	} else {
 		finish(p, pq, msg, len, a, pq->t0_us);
 	}
@@ -430,76 +308,10 @@ static void on_upstream(struct sl_dnsproxy *p, struct handle *h)
 
 		pq = p->by_id[id] ? &p->pq[p->by_id[id] - 1] : NULL;
 		/* Only from the server asked: answers from elsewhere are spoofs. */
-		if (pq && !pq->tcp && sa_equal(&from, &p->cfg.upstream[pq->up]))
-			on_answer(p, pq, msg, (size_t)n, false);
+		if (pq && !pq->tcp && px_sa_equal(&from, &p->cfg.upstream[pq->up]))
+			px_on_answer(p, pq, msg, (size_t)n, false);
 		flen = sizeof(from);
 	}
-}
-
-/* ---- TCP to upstream ------------------------------------------------------- */
-
-static void tcp_retry(struct sl_dnsproxy *p, struct pending *pq)
-{
-	const struct sockaddr_storage *up = &p->cfg.upstream[pq->up];
-	struct uptcp *t = calloc(1, sizeof(*t));
-	size_t len;
-
-	atomic_fetch_add(&p->tcp_retries, 1);
-	if (!t || sl_dns_build_query(&pq->q, pq->id, t->msg + 2, sizeof(t->msg) - 2, &len)) {
-		free(t);
-		servfail(p, pq);
-		return;
-	}
-	sl_dns_tcp_prefix(len, t->msg);
-	t->len = len + 2;
-	t->slot = (int)(pq - p->pq);
-	t->h.kind = H_UPTCP;
-	t->h.fd = socket(up->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t->h.fd < 0 || (connect(t->h.fd, (const struct sockaddr *)up, sa_len(up)) &&
-			    errno != EINPROGRESS) || watch(p, &t->h, EPOLLOUT | EPOLLIN)) {
-		if (t->h.fd >= 0)
-			close(t->h.fd);
-		free(t);
-		servfail(p, pq);
-		return;
-	}
-	pq->tcp = t;
-	pq->tried = now_ms();
-}
-
-static void on_uptcp(struct sl_dnsproxy *p, struct uptcp *t, uint32_t events)
-{
-	struct pending *pq = &p->pq[t->slot];
-	const uint8_t *msg;
-	uint8_t *dst;
-	size_t room, len;
-	ssize_t n;
-	int r;
-
-	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
-		servfail(p, pq);
-		return;
-	}
-	if (t->sent < t->len && (events & EPOLLOUT)) {
-		n = send(t->h.fd, t->msg + t->sent, t->len - t->sent, MSG_NOSIGNAL);
-		if (n > 0)
-			t->sent += (size_t)n;
-		if (t->sent == t->len)
-			rewatch(p, &t->h, EPOLLIN);
-	}
-	if (!(events & EPOLLIN))
-		return;
-	room = sl_dns_stream_room(&t->in, &dst);
-	n = read(t->h.fd, dst, room);
-	r = n > 0 ? sl_dns_stream_fill(&t->in, (size_t)n) : -EPIPE;
-	if (r == 0)
-		return;
-	if (r < 0) {
-		servfail(p, pq);
-		return;
-	}
-	msg = sl_dns_stream_msg(&t->in, &len);
-	on_answer(p, pq, (uint8_t *)msg, len, true);
 }
 
 /* ---- queries ----------------------------------------------------------------- */
@@ -525,9 +337,9 @@ static int sender_cgroup(struct sl_dnsproxy *p, int proto, const struct sockaddr
 				  (const struct sockaddr *)&l6, cg);
 }
 
-static void malformed(struct sl_dnsproxy *p, const char *why, const char *agent)
+void px_malformed(struct sl_dnsproxy *p, const char *why, const char *agent)
 {
-	uint64_t t = now_ms();
+	uint64_t t = px_now_ms();
 	json_object *f;
 
 	atomic_fetch_add(&p->malformed, 1);
@@ -558,7 +370,7 @@ static void refused(struct sl_dnsproxy *p, const struct sl_dns_query *q,
 }
 
 /* Judge a query; forward it, or answer it here. */
-static void on_query(struct sl_dnsproxy *p, const uint8_t *msg, size_t len, struct handle *from,
+void px_on_query(struct sl_dnsproxy *p, const uint8_t *msg, size_t len, struct handle *from,
 		     const struct sockaddr_storage *peer, const struct sockaddr_storage *local)
 {
 	int proto = from->kind == H_CLIENT ? IPPROTO_TCP : IPPROTO_UDP;
@@ -572,7 +384,7 @@ static void on_query(struct sl_dnsproxy *p, const uint8_t *msg, size_t len, stru
 	atomic_fetch_add(&p->queries, 1);
 	err = sl_dns_parse_query(msg, len, &q, &why);
 	if (err == -EBADMSG) {
-		malformed(p, why, NULL);
+		px_malformed(p, why, NULL);
 		return;
 	}
 	if (err) {
@@ -602,13 +414,13 @@ static void on_query(struct sl_dnsproxy *p, const uint8_t *msg, size_t len, stru
 	pq->log = v.log_allowed;
 	pq->from = from;
 	pq->peer = *peer;
-	pq->started = now_ms();
-	pq->t0_us = now_us();
+	pq->started = px_now_ms();
+	pq->t0_us = px_now_us();
 	if (from->kind == H_CLIENT)
 		((struct client *)from)->refs++;
 	atomic_fetch_add(&p->forwarded, 1);
 	if (send_upstream(p, pq))
-		servfail(p, pq);
+		px_servfail(p, pq);
 }
 
 static void on_udp(struct sl_dnsproxy *p, struct handle *h, int fam)
@@ -620,65 +432,8 @@ static void on_udp(struct sl_dnsproxy *p, struct handle *h, int fam)
 
 	while ((n = recvfrom(h->fd, msg, sizeof(msg), MSG_DONTWAIT, (struct sockaddr *)&peer,
 			     &plen)) >= 0) {
-		on_query(p, msg, (size_t)n, h, &peer, &p->local[fam]);
+		px_on_query(p, msg, (size_t)n, h, &peer, &p->local[fam]);
 		plen = sizeof(peer);
-	}
-}
-
-static void on_accept(struct sl_dnsproxy *p, struct handle *h)
-{
-	struct client *c;
-	socklen_t len;
-	int fd;
-
-	while ((fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		c = p->n_clients < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->h = (struct handle){ .kind = H_CLIENT, .fd = fd };
-		c->refs = 1;
-		len = sizeof(c->peer);
-		getpeername(fd, (struct sockaddr *)&c->peer, &len);
-		len = sizeof(c->local);
-		getsockname(fd, (struct sockaddr *)&c->local, &len);
-		if (watch(p, &c->h, EPOLLIN)) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		p->n_clients++;
-	}
-}
-
-static void on_client(struct sl_dnsproxy *p, struct client *c, uint32_t events)
-{
-	const uint8_t *msg;
-	uint8_t *dst;
-	size_t len;
-	ssize_t n;
-	int r;
-
-	if (events & EPOLLOUT)
-		client_flush(p, c);
-	while (!c->closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-		len = sl_dns_stream_room(&c->in, &dst);
-		n = read(c->h.fd, dst, len);
-		if (n < 0 && errno == EAGAIN)
-			return;
-		r = n > 0 ? sl_dns_stream_fill(&c->in, (size_t)n) : -EPIPE;
-		if (r < 0) {
-			if (r == -EBADMSG)
-				malformed(p, "zero-length TCP frame", NULL);
-			client_close(p, c);
-			return;
-		}
-		if (r == 1) {
-			msg = sl_dns_stream_msg(&c->in, &len);
-			on_query(p, msg, len, &c->h, &c->peer, &c->local);
-			sl_dns_stream_reset(&c->in);
-		}
 	}
 }
 
@@ -686,7 +441,7 @@ static void on_client(struct sl_dnsproxy *p, struct client *c, uint32_t events)
 
 static void on_tick(struct sl_dnsproxy *p)
 {
-	uint64_t t = now_ms(), ticks;
+	uint64_t t = px_now_ms(), ticks;
 
 	if (read(p->tick.fd, &ticks, sizeof(ticks)) < 0)
 		return;
@@ -697,12 +452,12 @@ static void on_tick(struct sl_dnsproxy *p)
 			continue;
 		if (t - pq->started >= GIVE_UP_MS || pq->tcp || pq->up + 1 >= p->cfg.n_upstream) {
 			atomic_fetch_add(&p->timeouts, 1);
-			servfail(p, pq);
+			px_servfail(p, pq);
 			continue;
 		}
 		pq->up++;	/* the next upstream */
 		if (send_upstream(p, pq))
-			servfail(p, pq);
+			px_servfail(p, pq);
 	}
 }
 
@@ -721,10 +476,10 @@ static void *loop(void *arg)
 			case H_STOP: return NULL;
 			case H_TICK: on_tick(p); break;
 			case H_UDP: on_udp(p, h, h == &p->udp[1]); break;
-			case H_LISTEN: on_accept(p, h); break;
+			case H_LISTEN: px_on_accept(p, h); break;
 			case H_UPSTREAM: on_upstream(p, h); break;
-			case H_CLIENT: on_client(p, (struct client *)h, evs[i].events); break;
-			case H_UPTCP: on_uptcp(p, (struct uptcp *)h, evs[i].events); break;
+			case H_CLIENT: px_on_client(p, (struct client *)h, evs[i].events); break;
+			case H_UPTCP: px_on_uptcp(p, (struct uptcp *)h, evs[i].events); break;
 			}
 		}
 	}
@@ -743,11 +498,11 @@ static int open_sock(struct sl_dnsproxy *p, struct handle *h, enum hkind kind, i
 		setsockopt(h->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (type == SOCK_STREAM)
 		setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind_to && bind(h->fd, (const struct sockaddr *)bind_to, sa_len(bind_to)))
+	if (bind_to && bind(h->fd, (const struct sockaddr *)bind_to, px_sa_len(bind_to)))
 		return -errno;
 	if (type == SOCK_STREAM && kind == H_LISTEN && listen(h->fd, 64))
 		return -errno;
-	return watch(p, h, EPOLLIN);
+	return px_watch(p, h, EPOLLIN);
 }
 
 static int open_all(struct sl_dnsproxy *p)
@@ -781,8 +536,8 @@ static int open_all(struct sl_dnsproxy *p)
 	if (p->stop.fd < 0 || p->tick.fd < 0)
 		return -errno;
 	timerfd_settime(p->tick.fd, 0, &its, NULL);
-	err = watch(p, &p->stop, EPOLLIN);
-	return err ? err : watch(p, &p->tick, EPOLLIN);
+	err = px_watch(p, &p->stop, EPOLLIN);
+	return err ? err : px_watch(p, &p->tick, EPOLLIN);
 }
 
 int sl_dnsproxy_start(struct sl_dnsproxy **out, const struct sl_dnsproxy_cfg *cfg)
@@ -829,7 +584,7 @@ void sl_dnsproxy_stop(struct sl_dnsproxy *p)
 		pthread_join(p->thread, NULL);
 	for (int i = 0; i < MAX_PENDING; i++)
 		if (p->pq[i].used)
-			pending_free(p, &p->pq[i]);
+			px_pending_free(p, &p->pq[i]);
 	struct handle *hs[] = { &p->udp[0], &p->udp[1], &p->listen[0], &p->listen[1],
 				&p->upstream[0], &p->upstream[1], &p->stop, &p->tick };
 
