@@ -11,6 +11,7 @@
 #   make V=1 ...      show the commands
 OUTPUT ?= .output
 V ?= 0
+BENCH_QUICK ?= 0
 ifeq ($(V),1)
 Q =
 msg =
@@ -45,6 +46,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_MERGE ?= 0
 FUZZ_CORPUS := tests/fuzz/corpus/dns
 FUZZ_SRCS := tests/fuzz/fuzz_dns.c user/lib/dns.c
+BENCH_BINS := $(OUTPUT)/bench/loadgen $(OUTPUT)/bench/empty.bpf.o
 
 .PHONY: all deps demo test unit integration bench fuzz clean
 .DELETE_ON_ERROR:
@@ -55,7 +57,7 @@ all: $(BINS)
 deps:
 	$(Q)scripts/deps.sh
 
-$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/san $(OUTPUT)/unit $(OUTPUT)/fuzz:
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/san $(OUTPUT)/unit $(OUTPUT)/fuzz $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -128,6 +130,15 @@ ifeq ($(FUZZ_MERGE),1)
 	$(Q)$< -merge=1 -use_counters=0 $(FUZZ_CORPUS) $(OUTPUT)/fuzz/corpus
 endif
 
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/bench/loadgen: bench/loadgen.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 # The test runner sums every suite into one closing "N passed, N failed".
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests.sh unit $(UNIT_BINS)
@@ -136,16 +147,17 @@ integration: $(BINS) $(TEST_BINS)
 	$(Q)scripts/run-tests.sh integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_BINS) $(OUTPUT)/fuzz/replay_dns
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_BINS) $(OUTPUT)/fuzz/replay_dns $(BENCH_BINS)
 	$(Q)scripts/run-tests.sh all $(UNIT_BINS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(OUTPUT)
 
+# BENCH_QUICK=1: a few seconds, smallest sizes, report under $(OUTPUT)/bench.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)bench/run.sh $(OUTPUT)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)BENCH_QUICK=$(BENCH_QUICK) bench/run.sh $(OUTPUT)
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -13,7 +13,7 @@ PKGS=(
 	libcriterion-dev iproute2 curl netcat-openbsd dnsutils socat python3
 	python3-yaml dnsmasq rsyslog libclang-rt-14-dev valgrind
 	# fuzzing and benchmarks
-	libfuzzer-14-dev nftables iptables ipset gnuplot-nox
+	libfuzzer-14-dev nftables iptables ipset gnuplot-nox jq
 )
 
 missing=()
