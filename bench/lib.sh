@@ -125,28 +125,38 @@ ipt_jump() {
 }
 
 ipt_on() { ipt_jump -I ipt "$IPT_CHAIN"; }
-ipt_off() { ipt_jump -D ipt "$IPT_CHAIN" 2>/dev/null; drop_empty_filter; }
+ipt_off() { ipt_jump -D ipt "$IPT_CHAIN" 2>/dev/null; drop_empty_output; }
 ipset_on() { ipt_jump -I ipset "$IPT_SCHAIN"; }
-ipset_off() { ipt_jump -D ipset "$IPT_SCHAIN" 2>/dev/null; drop_empty_filter; }
+ipset_off() { ipt_jump -D ipset "$IPT_SCHAIN" 2>/dev/null; drop_empty_output; }
 
 # iptables-nft makes the filter table and its OUTPUT chain on first use and
-# keeps them; an empty hooked chain still costs every packet something, so a
-# table this run created goes as soon as it holds no rule.
+# keeps them; an empty hooked chain still costs every packet something, so
+# while our chains stay loaded, an OUTPUT chain this run created goes as soon
+# as it holds no rule (only that chain is listed: listing the table would
+# dump a million rules), and at the end the table goes if it is empty.
+drop_empty_output() {
+	local fam before
+	for fam in ip ip6; do
+		before=$FILTER4_BEFORE
+		[ "$fam" = ip6 ] && before=$FILTER6_BEFORE
+		[ "$before" = 1 ] && continue
+		[ "$(nft -j list chain "$fam" filter OUTPUT 2>/dev/null |
+			jq '[.nftables[] | select(.rule)] | length')" = 0 ] &&
+			nft delete chain "$fam" filter OUTPUT
+	done
+}
+
 drop_empty_filter() {
-	local fam before js rules out chains
+	local fam before js
 	for fam in ip ip6; do
 		before=$FILTER4_BEFORE
 		[ "$fam" = ip6 ] && before=$FILTER6_BEFORE
 		[ "$before" = 1 ] && continue
 		js=$(nft -j list table "$fam" filter 2>/dev/null) || continue
-		rules=$(jq '[.nftables[] | select(.rule)] | length' <<<"$js")
-		out=$(jq '[.nftables[] | select(.rule and .rule.chain == "OUTPUT")] | length' <<<"$js")
-		chains=$(jq '[.nftables[] | select(.chain and (.chain.name | test("^(INPUT|FORWARD|OUTPUT)$") | not))] | length' <<<"$js")
-		if [ "$rules" = 0 ] && [ "$chains" = 0 ]; then
+		# Only iptables' own built-in chains, and no rule at all.
+		[ "$(jq '[.nftables[] | select(.rule or (.chain and (.chain.name |
+			test("^(INPUT|FORWARD|OUTPUT)$") | not)))] | length' <<<"$js")" = 0 ] &&
 			nft delete table "$fam" filter
-		elif [ "$out" = 0 ]; then
-			nft delete chain "$fam" filter OUTPUT 2>/dev/null
-		fi
 	done
 }
 

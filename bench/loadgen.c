@@ -13,7 +13,10 @@
  * LO-HI in turn, so connections spread over one listener per port and the
  * kernel's ephemeral port search (whose start depends on the destination)
  * never walks over ports still in use.  It prints one line of key=value
- * fields: how many calls, how many succeeded, the last errno, the rate.
+ * fields: how many calls, how many succeeded, the last errno, the rate per
+ * second of wall-clock time and per second of its own CPU time.  On
+ * loopback the kernel does the whole exchange in the caller's context, so
+ * the CPU-time rate is what the calls cost, whatever else shares the CPU.
  *
  * The server pins itself to another CPU, listens (TCP) or binds (UDP) on
  * every ADDR x port, accepts and closes or drains until SIGTERM, and prints
@@ -54,6 +57,7 @@ struct opts {
 struct tally {
 	uint64_t ops, ok;
 	int last_errno;
+	double cpu;			/* CPU seconds this thread used, kernel work included */
 };
 
 static volatile sig_atomic_t stop;
@@ -64,12 +68,17 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 static int pin_cpu(int cpu)
@@ -161,6 +170,7 @@ static double drive(const struct opts *o, int ufd, struct sockaddr_storage *dst,
 		    socklen_t len, double secs, uint64_t count, struct tally *t)
 {
 	unsigned int port = o->port_lo;
+	double cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	double start = now_s(), end = start + secs, now = start;
 
 	while (!stop && (!count || t->ops < count)) {
@@ -176,6 +186,7 @@ static double drive(const struct opts *o, int ufd, struct sockaddr_storage *dst,
 				break;
 		}
 	}
+	t->cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - cpu;
 	return now_s() - start;
 }
 
@@ -201,11 +212,13 @@ static int run_client(const struct opts *o)
 	if (o->warmup > 0)
 		drive(o, ufd, &dst, len, o->warmup, 0, &warm);
 	took = drive(o, ufd, &dst, len, o->seconds, o->count, &t);
-	printf("load=%s\tto=%s\tops=%llu\tok=%llu\tfailed=%llu\terrno=%s\tseconds=%.6f\trate=%.1f\n",
+	printf("load=%s\tto=%s\tops=%llu\tok=%llu\tfailed=%llu\terrno=%s\tseconds=%.6f"
+	       "\trate=%.1f\tcpu=%.6f\tcpu_rate=%.1f\n",
 	       o->udp ? "udp" : "tcp", o->to, (unsigned long long)t.ops,
 	       (unsigned long long)t.ok, (unsigned long long)(t.ops - t.ok),
 	       t.last_errno ? strerrorname_np(t.last_errno) : "-", took,
-	       took > 0 ? (double)t.ops / took : 0.0);
+	       took > 0 ? (double)t.ops / took : 0.0, t.cpu,
+	       t.cpu > 0 ? (double)t.ops / t.cpu : 0.0);
 	if (ufd >= 0)
 		close(ufd);
 	return 0;

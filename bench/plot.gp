@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Plots for docs/bench.md; bench/report.py writes the data and runs:
-#   gnuplot -e "datadir='D'; outdir='O'; prefix='bench'" bench/plot.gp
+#   gnuplot -e "datadir='D'; outdir='O'; prefix='bench'; metric='per CPU-second'" bench/plot.gp
 # ratio-LOAD-FAM.dat: N, then median/min/max of the ratio to no program for
 # empty, sluice, nft, ipt, ipset.  apply.dat: N, seconds for sluice, nft,
 # iptables, ipset.  nsrun.dat: N, sluice ns/run for connect4 connect6
@@ -19,7 +19,7 @@ names = "empty sluice nftables iptables-chain iptables+ipset"
 do for [load in "tcp udp"] {
 	what = (load eq "tcp") ? "connects/s" : "datagrams/s"
 	set output sprintf("%s/%s-%s.png", outdir, prefix, (load eq "tcp") ? "connect" : "sendto")
-	set multiplot layout 1,2 title sprintf("%s as a ratio to no program (allowed destination; median, min-max)", what)
+	set multiplot layout 1,2 title sprintf("%s (%s) as a ratio to no program; allowed destination; median, min-max", what, metric)
 	do for [fam in "4 6"] {
 		set title sprintf("IPv%s", fam)
 		set ylabel "ratio to no program"

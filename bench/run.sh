@@ -124,9 +124,9 @@ measure() {
 		return 1
 	fi
 	verdict_check "$3" "$6" "$(field "$line" ok)" "$(field "$line" failed)" "$what"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" \
 		"$(field "$line" ops)" "$(field "$line" failed)" "$(field "$line" errno)" \
-		"$(field "$line" rate)" >>"$WORK/results.tsv"
+		"$(field "$line" rate)" "$(field "$line" cpu_rate)" >>"$WORK/results.tsv"
 }
 
 # ---- (c) policy apply ------------------------------------------------------------
