@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 # The benchmark's configurations: how each is set up, switched on for a
 # measurement, switched off, and removed.  Sourced by bench/run.sh.
 #

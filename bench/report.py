@@ -85,6 +85,10 @@ class Run:
             self.stats[(int(n), cfg, load, fam, dest)] = (
                 int(ns) / int(runs) if int(runs) else None,
                 int(sns) / int(sruns) if int(sruns) else None)
+        self.counters = dict(r[:2] for r in rows(f"{work}/counters.tsv") if len(r) >= 2)
+        self.lpm = {}
+        for r in rows(f"{work}/lpm.tsv"):
+            self.lpm = dict(f.split("=", 1) for f in r if "=" in f)
         self.apply = defaultdict(list)
         for r in rows(f"{work}/apply.tsv"):
             self.apply[(r[0], int(r[1]))].append(r[2:])
@@ -141,7 +145,7 @@ def table_rates(run, load, dest, metric=None):
                      spread(list(run.rates(n, load, fam, dest, "base", metric).values()), rate_s)]
             for cfg in CFGS[1:]:
                 if not run.has(n, cfg):
-                    cells.append("did not load" if cfg != "nft" or n in run.loaded else "-")
+                    cells.append("did not load" if n in run.loaded else "-")
                     continue
                 cells.append(spread(run.ratio(n, load, fam, dest, cfg, metric=metric), fmt_ratio))
             out.append("| " + " | ".join(cells) + " |")
@@ -217,7 +221,9 @@ def table_apply(run):
                                     lambda v: f"{v:.1f} ms"))
         a = run.apply_ok("sluice", n)
         if a and a[1]:
-            cells.append(f"{statistics.median(a[1]) / max(n, 1):.2f}")
+            # Below 1k rules the fixed cost of one apply (start sluicectl, connect,
+            # send, reply) is all there is: per rule it means nothing.
+            cells.append(f"{statistics.median(a[1]) / n:.2f}" if n >= 1000 else "-")
             parts = []
             for i in range(2, 6):
                 vals = [int(r[i]) for r in a[2] if r[i] != "-"]
@@ -227,6 +233,36 @@ def table_apply(run):
             cells += ["-", "-"]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+def lpm_note(run):
+    """The map-write micro-measurement (bench/lpm_batch.c), if the run made one."""
+    m = run.lpm
+    if not m:
+        return ""
+    return f"""Where sluice's apply time goes, in the kernel map writes: one syscall per key
+(as sluiced writes and deletes today) against the batch calls
+(`bpf_map_update_batch` / `bpf_map_delete_batch`, which this kernel's LPM trie
+supports), for {int(m['keys']):,} keys shaped like sl_rules' (bench/lpm_batch.c,
+µs per key):
+
+| | per-key syscalls | batch calls |
+|:--|---:|---:|
+| update (write the new set) | {float(m['elem_update_us']):.2f} | {float(m['batch_update_us']):.2f} |
+| delete (release the old set) | {float(m['elem_delete_us']):.2f} | {float(m['batch_delete_us']):.2f} |
+"""
+
+
+def counters_note(run):
+    c = run.counters
+    if not c:
+        return ""
+    return (f"Over the whole run sluice's programs allowed {int(c.get('allow', 0)):,} calls and "
+            f"denied {int(c.get('deny', 0)):,}; {int(c.get('events', 0)):,} events went into the "
+            f"ring buffer and {int(c.get('events_lost_kernel', 0)):,} were lost because it was "
+            "full (the denied floods make events faster than sluiced drains them; see part d). "
+            "A denied call whose event is submitted costs more than one whose reserve fails, so "
+            "the denied figures depend on how fast sluiced drains the ring.\n")
 
 
 def table_initial(run):
@@ -258,24 +294,37 @@ def wall_note(vals):
     return f"; wall clock: {statistics.median(vals):.3g}" if vals else ""
 
 
+def prog_added(run, n, fam):
+    """ns sluice's programs take per connect by bpf_stats (connect + sock_create
+    runs): an upper bound on what they add, since the stats' own clock reads
+    are in it (the empty program's runs show that floor, ~60 ns each)."""
+    s = run.stats.get((n, "sluice", "tcp", fam, "allow"), (None, None))
+    if None in s:
+        return None, s
+    return s[0] + s[1], s
+
+
 def target_added(run, big, fam):
     added = run.added_ns(big, "tcp", fam, "allow", "sluice")
-    if not added:
+    prog, st = prog_added(run, big, fam)
+    if not added and prog is None:
         return None
-    st = run.stats.get((big, "sluice", "tcp", fam, "allow"), (None, None))
-    med = statistics.median(added)
-    prog = "" if st[0] is None or st[1] is None else (
-        f"; the programs themselves take {st[0]:.0f} ns (connect{fam}) + "
-        f"{st[1]:.0f} ns (sock_create) per connect by bpf_stats")
-    margin = (f"over by {med - T_ADDED_NS_1M:.0f} ns" if med > T_ADDED_NS_1M
-              else f"{T_ADDED_NS_1M - med:.0f} ns to spare")
-    wall = run.added_ns(big, "tcp", fam, "allow", "sluice", metric="wall")
-    return verdict(med <= T_ADDED_NS_1M,
-                   f"at most 1 µs added per connect at {human(big)} rules (IPv{fam}): "
-                   f"{med:.0f} ns added against no program (rounds {min(added):.0f} to "
-                   f"{max(added):.0f}), {margin}{prog}"
-                   f"{'; wall clock: %.0f ns' % statistics.median(wall) if wall else ''}.",
-                   min(added) <= T_ADDED_NS_1M < max(added))
+    med = statistics.median(added) if added else None
+    text = f"at most 1 µs added per connect at {human(big)} rules (IPv{fam}): "
+    if prog is not None:
+        # The throughput difference is a few % of a ~30 µs connect: on a busy
+        # machine its rounds spread wider than the target; bpf_stats do not.
+        text += (f"the programs take {st[0]:.0f} ns (connect{fam}) + {st[1]:.0f} ns "
+                 f"(sock_create) per connect by bpf_stats, {prog:.0f} ns in all (an upper bound: "
+                 f"the stats' clock reads are in it), {'over by %.0f ns' % (prog - T_ADDED_NS_1M) if prog > T_ADDED_NS_1M else '%.0f ns to spare' % (T_ADDED_NS_1M - prog)}")
+    if med is not None:
+        wall = run.added_ns(big, "tcp", fam, "allow", "sluice", metric="wall")
+        text += (f"; from throughput, {med:.0f} ns added against no program (rounds "
+                 f"{min(added):.0f} to {max(added):.0f}"
+                 f"{', wall clock %.0f ns' % statistics.median(wall) if wall else ''})")
+    ok = prog <= T_ADDED_NS_1M if prog is not None else med <= T_ADDED_NS_1M
+    unsettled = prog is None and min(added) <= T_ADDED_NS_1M < max(added)
+    return verdict(ok, text + ".", unsettled)
 
 
 def target_ratio(run, fam):
@@ -283,13 +332,22 @@ def target_ratio(run, fam):
     if not r:
         return None
     med = statistics.median(r)
-    margin = (f"short by {T_RATIO_1K - med:.3f}" if med < T_RATIO_1K
-              else f"{med - T_RATIO_1K:.3f} to spare")
-    return verdict(med >= T_RATIO_1K,
-                   f"at least 0.97 of the baseline's connects/s at 1k rules (IPv{fam}): "
-                   f"{med:.3f} (rounds {min(r):.3f}–{max(r):.3f}), {margin}"
-                   f"{wall_note(run.ratio(1000, 'tcp', fam, 'allow', 'sluice', metric='wall'))}.",
-                   min(r) < T_RATIO_1K <= max(r))
+    base = run.rates(1000, "tcp", fam, "allow", "base")
+    prog, _ = prog_added(run, 1000, fam)
+    text = (f"at least 0.97 of the baseline's connects/s at 1k rules (IPv{fam}): {med:.3f} "
+            f"(rounds {min(r):.3f}–{max(r):.3f})"
+            f"{wall_note(run.ratio(1000, 'tcp', fam, 'allow', 'sluice', metric='wall'))}")
+    unsettled = min(r) < T_RATIO_1K <= max(r)
+    ok = med >= T_RATIO_1K
+    if prog is not None and base:
+        # What the programs' own time predicts for the ratio, free of round noise.
+        est = 1 / (1 + prog * statistics.median(base.values()) / 1e9)
+        text += (f"; the programs' {prog:.0f} ns per connect (bpf_stats), on a "
+                 f"{1e9 / statistics.median(base.values()) / 1000:.1f} µs connect, predict {est:.3f}")
+        if unsettled:
+            ok, unsettled = est >= T_RATIO_1K, False
+            text += " (the rounds straddle the target; the verdict follows bpf_stats)"
+    return verdict(ok, text + ".", unsettled)
 
 
 def target_apply(run, n):
@@ -452,7 +510,7 @@ def wall_tables(run):
            "include whatever else took the client's CPU during the round):", ""]
     for load in LOADS:
         for dest in ("allow", "deny"):
-            out += [f"*{LOADS[load]}, {dest}ed destination*", "",
+            out += [f"*{LOADS[load]}, {'allowed' if dest == 'allow' else 'denied'} destination*", "",
                     table_rates(run, load, dest, metric="wall"), ""]
     return "\n".join(out)
 
@@ -520,6 +578,7 @@ connect runs sock_create once and connect once):
 
 ![ns per program run against rule count]({prefix}-nsrun.png)
 
+{counters_note(run)}
 ## (b) sluice against nftables and iptables
 
 sluice's {unit} divided by the other's, within each round (above 1: sluice
@@ -540,7 +599,8 @@ policy; for the others: from nothing):
 {table_initial(run)}
 
 ![apply time against rule count]({prefix}-apply.png)
-"""]
+
+{lpm_note(run)}"""]
     parts.append(SECTIONS_TODO)
     parts.append(FINDINGS)
     return "\n".join(parts)

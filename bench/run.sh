@@ -24,7 +24,7 @@
 #   BENCH_OUT=DIR      where bench.md and the plots go (default docs, or
 #                      OUTPUT/bench/report with BENCH_QUICK=1)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 TOP=$PWD
 OUT=${1:-${OUTPUT:-.output}}
 [ "${OUT#/}" != "$OUT" ] || OUT=$TOP/$OUT
@@ -38,6 +38,7 @@ if [ "$QUICK" = 1 ]; then
 	SECS=${BENCH_SECONDS:-0.05}
 	WARMUP=0.01
 	APPLY_REPS=1
+	LPM_KEYS=10000
 	REPORT=${BENCH_OUT:-$OUT/bench/report}
 else
 	SIZES=${BENCH_SIZES:-1 1000 100000 1000000}
@@ -45,6 +46,7 @@ else
 	SECS=${BENCH_SECONDS:-1}
 	WARMUP=0.1
 	APPLY_REPS=3
+	LPM_KEYS=1000000
 	REPORT=${BENCH_OUT:-$TOP/docs}
 fi
 LOAD_TIMEOUT=60		# a netfilter load slower than this "did not load"
@@ -172,7 +174,7 @@ sluice_series() {
 }
 
 nft_series() {
-	local n=$1 rep
+	local n=$1 rep f
 	"$PY" "$TOP/bench/gen.py" nft "$n" "$NFT_TABLE" "$LA_NET" "$PORTS_OK" >"$WORK/nft.nft" || return 1
 	{ echo "table inet $NFT_TABLE {}"; echo "delete table inet $NFT_TABLE"; cat "$WORK/nft.nft"; } \
 		>"$WORK/nft-replace.nft"
@@ -348,6 +350,18 @@ bench_size() {
 	ipt_remove
 }
 
+# Per-key against batch map writes, on a trie of its own (bench/lpm_batch.c):
+# where sluice's apply time goes and what batching would change.
+lpm_pass() {
+	local line
+	line=$(taskset -c "$CPU_CLIENT" "$BIN/lpm_batch" "$LPM_KEYS" 2>>"$WORK/client.err")
+	if [[ $line == keys=* ]]; then
+		printf '%s\n' "$line" >"$WORK/lpm.tsv"
+	else
+		harness_error "lpm_batch: $(tail -n 1 "$WORK/client.err")"
+	fi
+}
+
 # ---- (d) events and (e) DNS: TODO -----------------------------------------------------
 
 # TODO(lead, issue 6 part d): events per second from the ring buffer to a
@@ -392,7 +406,7 @@ main() {
 		echo "bench: needs root (cgroups, BPF, nftables, iptables)" >&2
 		exit 1
 	fi
-	for f in "$BIN/loadgen" "$BIN/empty.bpf.o" "$OUT/sluiced" "$OUT/sluicectl"; do
+	for f in "$BIN/loadgen" "$BIN/lpm_batch" "$BIN/empty.bpf.o" "$OUT/sluiced" "$OUT/sluicectl"; do
 		[ -e "$f" ] || { echo "bench: $f is missing: run make bench" >&2; exit 1; }
 	done
 	WORK=$(mktemp -d "/tmp/sluice-bench-$BID.XXXXXX")
@@ -412,6 +426,10 @@ main() {
 	for n in $SIZES; do
 		bench_size "$n"
 	done
+	lpm_pass
+	# The kernel's decision and event counters over the whole run.
+	"$OUT/sluicectl" --json status 2>/dev/null |
+		jq -r '.counters | to_entries[] | "\(.key)\t\(.value)"' >"$WORK/counters.tsv"
 	bench_events
 	bench_dns
 	echo "load_end	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.tsv"

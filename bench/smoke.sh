@@ -7,7 +7,7 @@
 # report and plots exist, and nothing is left behind.  Performance numbers
 # never fail it.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 OUT=${OUTPUT:-.output}
 N=0
 FAILED=0
@@ -28,7 +28,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok 1 - the benchmark smoke run needs root"
 	exit 1
 fi
-if ! make -s --no-print-directory OUTPUT="$OUT" all "$OUT/bench/loadgen" "$OUT/bench/empty.bpf.o"; then
+if ! make -s --no-print-directory OUTPUT="$OUT" all "$OUT/bench/loadgen" "$OUT/bench/lpm_batch" \
+	"$OUT/bench/empty.bpf.o"; then
 	echo "not ok 1 - building the benchmark"
 	exit 1
 fi
@@ -68,6 +69,7 @@ check "program runs counted for empty and sluice" bash -c \
 for t in sluice nft iptables ipset; do
 	check "$t apply timed" bash -c "awk -F'\t' '\$1 == \"$t\" && \$9 == \"ok\"' '$D/apply.tsv' | grep -q ."
 done
+check "map writes timed per key and in batches" grep -q batch_update_us "$D/lpm.tsv"
 check "sluice apply reports its switch time" bash -c \
 	"awk -F'\t' '\$1 == \"sluice\" && \$7 != \"-\" && \$7 != \"\"' '$D/apply.tsv' | grep -q ."
 
