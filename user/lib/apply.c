@@ -73,6 +73,19 @@ struct plan {
 	bool written, switched;
 };
 
+/* Where an apply's time went, in microseconds (the apply result's timing_us). */
+struct apply_times {
+	uint64_t compile, write, sw, commit;
+};
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static uint16_t agent_flags(const struct sl_agent_policy *ap)
 {
 	return (ap->log_allowed ? SL_AGENT_LOG_ALLOWED : 0) |
@@ -120,9 +133,10 @@ static void plan_undo(struct sl_engine *e, struct plan *plans, size_t n)
 
 /* Write every new set, then switch each agent with one update. */
 static int plan_write(struct sl_engine *e, struct pbundle *pb, struct plan *plans,
-		      size_t n, uint32_t version)
+		      size_t n, uint32_t version, struct apply_times *t)
 {
 	uint32_t set = e->next_set, agent = e->next_agent;
+	uint64_t t0 = mono_us();
 	int err = 0;
 
 	for (size_t i = 0; i < n && !err; i++) {
@@ -146,6 +160,8 @@ static int plan_write(struct sl_engine *e, struct pbundle *pb, struct plan *plan
 		err = sl_maps_set_write(e->maps, SL_TRIE_RULES, p->kv.policy_set, &p->cs);
 		p->written = !err;
 	}
+	t->write = mono_us() - t0;
+	t0 = mono_us();
 	for (size_t i = 0; i < n && !err; i++) {
 		struct plan *p = &plans[i];
 
@@ -154,6 +170,7 @@ static int plan_write(struct sl_engine *e, struct pbundle *pb, struct plan *plan
 		err = sl_maps_agent_put(e->maps, p->id, &p->kv);
 		p->switched = !err;
 	}
+	t->sw = mono_us() - t0;
 	if (err) {
 		plan_undo(e, plans, n);
 		return err;
@@ -271,8 +288,19 @@ static int removed_agents(struct sl_engine *e, const struct sl_policy *pol, bool
 	return removed;
 }
 
-static json_object *apply_result(struct sl_engine *e, struct pbundle *pb,
-				 struct plan *plans, size_t n, json_object *changes)
+static json_object *times_json(const struct apply_times *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "compile", json_object_new_uint64(t->compile));
+	json_object_object_add(o, "write", json_object_new_uint64(t->write));
+	json_object_object_add(o, "switch", json_object_new_uint64(t->sw));
+	json_object_object_add(o, "release", json_object_new_uint64(t->commit));
+	return o;
+}
+
+static json_object *apply_result(struct sl_engine *e, struct pbundle *pb, struct plan *plans,
+				 size_t n, json_object *changes, const struct apply_times *t)
 {
 	json_object *r = json_object_new_object();
 	int changed = 0;
@@ -287,6 +315,7 @@ static json_object *apply_result(struct sl_engine *e, struct pbundle *pb,
 	json_object_object_add(r, "changed", json_object_new_boolean(changed > 0));
 	json_object_object_add(r, "version", json_object_new_int64(e->version));
 	json_object_object_add(r, "changes", changes);
+	json_object_object_add(r, "timing_us", times_json(t));
 	return r;
 }
 
@@ -296,8 +325,10 @@ int sl_engine_apply(struct sl_engine *e, struct sl_policy *pol, bool prune,
 	struct pbundle *pb = calloc(1, sizeof(*pb));
 	uint32_t rule = e->next_rule, version = e->version + 1;
 	json_object *changes = json_object_new_array();
+	struct apply_times times = { 0 };
 	struct plan *plans = NULL;
 	struct sl_clock clk;
+	uint64_t t0;
 	bool any = false;
 	size_t n = 0;
 	int err = -ENOMEM;
@@ -317,18 +348,22 @@ int sl_engine_apply(struct sl_engine *e, struct sl_policy *pol, bool prune,
 		goto out;
 	}
 	eng_now(&clk);
+	t0 = mono_us();
 	for (size_t i = 0; i < n; i++) {
 		plans[i].idx = i;
 		if (plan_compile(e, pb, &plans[i], &rule, &clk, d) && !err)
 			err = -EINVAL;
 		any |= plans[i].ch != CH_NONE;
 	}
+	times.compile = mono_us() - t0;
 	if (err)
 		goto out;
 	if (any) {
-		err = plan_write(e, pb, plans, n, version);
+		err = plan_write(e, pb, plans, n, version, &times);
 		if (!err) {
+			t0 = mono_us();
 			err = plan_commit(e, pb, plans, n);
+			times.commit = mono_us() - t0;
 			if (err)
 				plan_undo(e, plans, n);
 		}
@@ -345,7 +380,7 @@ int sl_engine_apply(struct sl_engine *e, struct sl_policy *pol, bool prune,
 		eng_sweep(e, "apply");
 		eng_state_save(e);
 	}
-	*result = apply_result(e, pb, plans, n, changes);
+	*result = apply_result(e, pb, plans, n, changes, &times);
 	changes = NULL;
 out:
 	for (size_t i = 0; plans && i < n; i++)

@@ -67,6 +67,9 @@ int sl_maps_sweep(struct sl_maps *m);
 /* Why the sweep is not available, or NULL if it is. */
 const char *sl_maps_sweep_missing(const struct sl_maps *m);
 
+/* The trie's fd, for the set operations (sets.c). */
+int sl_maps_trie_fd(const struct sl_maps *m, enum sl_trie t);
+
 /* Write every item of cs under set; on failure delete what was written. */
 int sl_maps_set_write(struct sl_maps *m, enum sl_trie t, uint32_t set,
 		      const struct sl_cset *cs);
