@@ -3,7 +3,8 @@
  * Sinks without a daemon: size rotation (no line split, the oldest file
  * falls off), queue overflow accounting (written + dropped = pushed, the
  * seq range of the losses), filters, and delivery to a Unix datagram
- * receiver that is slow to read.
+ * receiver that is slow to read; a held sink (a drained ring burst) and
+ * the exe cache of the enrichment.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -15,6 +16,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include "enrich.h"
 #include "sinks.h"
 
 static struct sl_evrec ev_seq(uint64_t seq)
@@ -234,4 +239,63 @@ Test(sinks, an_unwritable_file_fails_at_start)
 	cfg.path = "/nonexistent-dir/ev.jsonl";
 	cr_expect_eq(sl_sink_new(&s, &cfg), -ENOENT);
 	cr_expect_null(s);
+}
+
+Test(sinks, a_held_sink_writes_every_event_once_released)
+{
+	char *dir = tmpdir(), path[256];
+	struct sl_sink_cfg cfg;
+	struct sl_sink *s;
+	uint64_t first = 0, last = 0;
+	off_t size = 0;
+
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	sl_sink_cfg_init(&cfg, SL_SINK_FILE);
+	cfg.path = path;
+	cfg.queue = 5000;
+	cr_assert_eq(sl_sink_new(&s, &cfg), 0);
+	/* 1000 events while held (a drained ring), a few after release. */
+	sl_sink_hold(s, true);
+	push_lines(s, 1, 1000, 80);
+	sl_sink_hold(s, false);
+	push_lines(s, 1001, 1010, 80);
+	sl_sink_free(s);
+	cr_expect_eq(file_lines(path, &first, &last, &size), 1010);
+	cr_expect_eq(first, 1);
+	cr_expect_eq(last, 1010);
+	rmdir_all(dir);
+	free(dir);
+}
+
+Test(enrich, exe_is_read_once_per_process_and_name)
+{
+	struct sl_enrich *en;
+	char self[PATH_MAX];
+	const char *exe;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t child;
+
+	cr_assert_gt(n, 0);
+	self[n] = '\0';
+	cr_assert_eq(sl_enrich_new(&en), 0);
+	exe = sl_enrich_exe(en, (uint32_t)getpid(), "test_sinks");
+	cr_assert_not_null(exe);
+	cr_expect_str_eq(exe, self);
+	/* A child that is gone: the read made while it ran is reused for its name... */
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	cr_assert_not_null(sl_enrich_exe(en, (uint32_t)child, "child"));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	exe = sl_enrich_exe(en, (uint32_t)child, "child");
+	cr_assert_not_null(exe, "a read is reused for the same process and name");
+	cr_expect_str_eq(exe, self);
+	/* ...but another name (an exec) reads again, and finds it gone. */
+	cr_expect_null(sl_enrich_exe(en, (uint32_t)child, "other"));
+	cr_expect_null(sl_enrich_exe(en, (uint32_t)child, "other"), "gone is remembered too");
+	sl_enrich_free(en);
 }

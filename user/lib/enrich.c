@@ -13,6 +13,8 @@
 
 #define USER_SLOTS	256	/* a host runs agents as a handful of users */
 #define USER_MAX	64
+#define EXE_SLOTS	64	/* processes whose exe is remembered */
+#define EXE_FRESH_NS	1000000000ull	/* how long a read stays good */
 
 struct user_slot {
 	uint32_t uid;
@@ -21,9 +23,23 @@ struct user_slot {
 	char name[USER_MAX];
 };
 
+/*
+ * A burst of events comes from a few processes: reading /proc/PID/exe for
+ * each (a path walk, slow for a process that is gone) was a fifth of the
+ * cost of an event.  A read is reused for the same process and command
+ * name for up to a second; an exec that keeps the name shows within that.
+ */
+struct exe_slot {
+	uint32_t tgid;
+	bool used, gone;
+	uint64_t read_ns;		/* CLOCK_MONOTONIC */
+	char comm[16];
+	char *exe;
+};
+
 struct sl_enrich {
 	char host[256];
-	char exe[PATH_MAX];
+	struct exe_slot exes[EXE_SLOTS];
 	uint32_t run_a, run_b, run_c;	/* the random part of event ids */
 	struct user_slot users[USER_SLOTS];
 };
@@ -52,6 +68,10 @@ int sl_enrich_new(struct sl_enrich **out)
 
 void sl_enrich_free(struct sl_enrich *en)
 {
+	if (!en)
+		return;
+	for (size_t i = 0; i < EXE_SLOTS; i++)
+		free(en->exes[i].exe);
 	free(en);
 }
 
@@ -60,17 +80,35 @@ const char *sl_enrich_host(const struct sl_enrich *en)
 	return en->host;
 }
 
-const char *sl_enrich_exe(struct sl_enrich *en, uint32_t tgid)
+static uint64_t mono_ns(void)
 {
-	char path[32];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *sl_enrich_exe(struct sl_enrich *en, uint32_t tgid, const char *comm)
+{
+	struct exe_slot *s = &en->exes[tgid % EXE_SLOTS];
+	uint64_t now = mono_ns();
+	char path[32], buf[PATH_MAX];
 	ssize_t n;
 
+	if (s->used && s->tgid == tgid && !strncmp(s->comm, comm, sizeof(s->comm)) &&
+	    now - s->read_ns < EXE_FRESH_NS)
+		return s->gone ? NULL : s->exe;
 	snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
-	n = readlink(path, en->exe, sizeof(en->exe) - 1);
-	if (n <= 0)
-		return NULL;
-	en->exe[n] = '\0';
-	return en->exe;
+	n = readlink(path, buf, sizeof(buf) - 1);
+	free(s->exe);
+	*s = (struct exe_slot){ .tgid = tgid, .used = true, .read_ns = now };
+	strncpy(s->comm, comm, sizeof(s->comm));
+	if (n > 0) {
+		buf[n] = '\0';
+		s->exe = strdup(buf);
+	}
+	s->gone = !s->exe;
+	return s->exe;
 }
 
 const char *sl_enrich_user(struct sl_enrich *en, uint32_t uid)

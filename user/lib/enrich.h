@@ -15,8 +15,12 @@ struct sl_enrich;
 int sl_enrich_new(struct sl_enrich **out);
 void sl_enrich_free(struct sl_enrich *en);
 const char *sl_enrich_host(const struct sl_enrich *en);
-/* /proc/TGID/exe now, or NULL when the process is gone; valid until the next call. */
-const char *sl_enrich_exe(struct sl_enrich *en, uint32_t tgid);
+/*
+ * /proc/TGID/exe, or NULL when the process is gone; read again after a
+ * second or when comm (the event's command name) changes.  Valid until the
+ * next call.
+ */
+const char *sl_enrich_exe(struct sl_enrich *en, uint32_t tgid, const char *comm);
 /* The user name of uid (cached), or NULL when it has none. */
 const char *sl_enrich_user(struct sl_enrich *en, uint32_t uid);
 /* Forget cached user names (SIGHUP: /etc/passwd may have changed). */

@@ -233,7 +233,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (k->reason == SL_REASON_ASK && k->verdict == SL_VERDICT_DENY)
 		rec.request_id = sl_engine_ask(ev->eng, k);
 	/* Read now: the process may exit soon, and its exe with it. */
-	rec.exe = sl_enrich_exe(ev->en, k->tgid);
+	rec.exe = sl_enrich_exe(ev->en, k->tgid, k->comm);
 	rec.user = sl_enrich_user(ev->en, k->uid);
 	publish(ev, &rec);
 	return 0;
@@ -323,9 +323,18 @@ int sl_events_fd(const struct sl_events *ev)
 
 int sl_events_consume(struct sl_events *ev)
 {
+	int n;
+
 	/* Re-anchor boot time to wall time: NTP steps the latter. */
 	ev->boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-	return ev->rb ? ring_buffer__consume(ev->rb) : 0;
+	if (!ev->rb)
+		return 0;
+	for (size_t i = 0; i < ev->n_sinks; i++)
+		sl_sink_hold(ev->sinks[i], true);
+	n = ring_buffer__consume(ev->rb);
+	for (size_t i = 0; i < ev->n_sinks; i++)
+		sl_sink_hold(ev->sinks[i], false);
+	return n;
 }
 
 void sl_events_control(struct sl_events *ev, const char *type, json_object *fields)

@@ -348,20 +348,14 @@ bool sl_sink_push(struct sl_sink *s, const struct sl_evrec *ev, const char *line
 	struct item it = { .seq = ev->seq };
 	bool ok;
 
-	pthread_mutex_lock(&s->mu);
-	ok = line && s->n < s->cfg.queue && !s->stopping;
-	if (!ok)
-		count_drop(s, ev->seq);
-	pthread_mutex_unlock(&s->mu);
-	if (!ok)
-		return false;
 	/* Rendered outside the lock; the writer only ever takes from the head. */
-	it.buf = sink_line(s, ev, line, len, &it.len);
+	it.buf = line ? sink_line(s, ev, line, len, &it.len) : NULL;
 	pthread_mutex_lock(&s->mu);
-	ok = it.buf && s->n < s->cfg.queue;
+	ok = it.buf && s->n < s->cfg.queue && !s->stopping;
 	if (ok) {
 		s->q[(s->head + s->n++) % s->cfg.queue] = it;
-		if (s->n == 1)
+		/* Held: wake the writer once per batch, not once per event. */
+		if (s->held ? s->n % BATCH == 0 : s->n == 1)
 			pthread_cond_signal(&s->cv);
 	} else {
 		count_drop(s, ev->seq);
@@ -370,6 +364,15 @@ bool sl_sink_push(struct sl_sink *s, const struct sl_evrec *ev, const char *line
 	if (!ok)
 		free(it.buf);
 	return ok;
+}
+
+void sl_sink_hold(struct sl_sink *s, bool hold)
+{
+	pthread_mutex_lock(&s->mu);
+	s->held = hold;
+	if (!hold && s->n)
+		pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
 }
 
 void sl_sink_reopen(struct sl_sink *s)

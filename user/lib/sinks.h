@@ -79,6 +79,12 @@ bool sl_sink_wants(const struct sl_sink *s, const char *verdict);
 bool sl_sink_push(struct sl_sink *s, const struct sl_evrec *ev, const char *line, size_t len);
 /* Reopen the file (after logrotate, SIGHUP); reconnect a syslog socket. */
 void sl_sink_reopen(struct sl_sink *s);
+/*
+ * While held, queued events wake the writer once per batch instead of once
+ * each; releasing wakes it for the rest.  The event loop holds its sinks
+ * while it drains the ring, so a burst costs a few wake-ups, not one each.
+ */
+void sl_sink_hold(struct sl_sink *s, bool hold);
 
 /* Losses since the last call: how many, and the seq range they span. */
 struct sl_sink_losses {

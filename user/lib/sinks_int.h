@@ -32,6 +32,7 @@ struct sl_sink {
 	struct item *q;
 	uint32_t head, n;
 	bool stopping, reopen, connected;
+	bool held;			/* a burst is being queued: see sl_sink_hold */
 	int64_t deadline_ms;
 	uint64_t written, dropped, errors, rotations;
 	uint64_t reported;		/* dropped when losses were last taken */
