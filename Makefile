@@ -46,7 +46,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_MERGE ?= 0
 FUZZ_CORPUS := tests/fuzz/corpus/dns
 FUZZ_SRCS := tests/fuzz/fuzz_dns.c user/lib/dns.c
-BENCH_BINS := $(OUTPUT)/bench/loadgen $(OUTPUT)/bench/lpm_batch $(OUTPUT)/bench/empty.bpf.o
+BENCH_BINS := $(OUTPUT)/bench/loadgen $(OUTPUT)/bench/dnsload $(OUTPUT)/bench/lpm_batch $(OUTPUT)/bench/empty.bpf.o
 
 .PHONY: all deps demo test unit integration bench fuzz clean
 .DELETE_ON_ERROR:
@@ -138,6 +138,10 @@ $(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
 $(OUTPUT)/bench/loadgen: bench/loadgen.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(OUTPUT)/bench/dnsload: bench/dnsload.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -pthread -o $@
 
 $(OUTPUT)/bench/lpm_batch: bench/lpm_batch.c $(HDRS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)

@@ -82,10 +82,11 @@ empty_detach() {
 
 # ---- sluice ----------------------------------------------------------------
 
+# sluice_start [SLUICED OPTION...]: our sluiced on the server CPU.
 sluice_start() {
 	taskset -c "$CPU_SERVER" "$OUT/sluiced" --policy-dir "$WORK/empty-policy" \
 		--cgroup-root "$SL_ROOT" --bpffs "$SL_PINS" --socket "$SLUICE_SOCKET" \
-		--events /dev/null --rules-max "$RULES_MAX" 2>>"$WORK/sluiced.log" &
+		--state "$WORK/state.json" "$@" 2>>"$WORK/sluiced.log" &
 	SL_DAEMON_PID=$!
 	for _ in $(seq 200); do
 		"$OUT/sluicectl" status >/dev/null 2>&1 && return 0
@@ -212,5 +213,6 @@ bench_cleanup() {
 	empty_detach
 	[ -d "$BCG" ] && find "$BCG" -depth -type d -exec rmdir {} \; 2>/dev/null
 	[ -d "$SL_PINS" ] && rm -rf "$SL_PINS"
+	[ -n "${EVF:-}" ] && rm -f "$EVF"
 	[ -n "${WORK:-}" ] && rm -rf "$WORK"
 }

@@ -3,7 +3,7 @@
  * loadgen: the benchmark's load generator and the server it talks to.
  *
  *   loadgen client --load tcp|udp --to ADDR --ports LO-HI --cpu N
- *                  [--seconds S] [--count N] [--warmup S] [--cgroup DIR]
+ *                  [--seconds S] [--count N] [--warmup S] [--cgroup DIR] [--go FILE]
  *   loadgen server --load tcp|udp --addr ADDR[,ADDR...] --ports LO-HI --cpu N
  *
  * The client pins itself to one CPU and either connects and closes TCP
@@ -48,6 +48,7 @@ struct opts {
 	bool udp;
 	const char *to;
 	const char *cgroup;
+	const char *go;			/* wait for this file before the calls */
 	unsigned int port_lo, port_hi;
 	int cpu;
 	double seconds, warmup;
@@ -190,6 +191,27 @@ static double drive(const struct opts *o, int ufd, struct sockaddr_storage *dst,
 	return now_s() - start;
 }
 
+/*
+ * Say "ready" by creating FILE.ready, then wait for FILE: the harness makes
+ * a burst start only once it has stopped the event reader (part d).
+ */
+static int wait_go(const char *file)
+{
+	char ready[4096];
+	int fd;
+
+	snprintf(ready, sizeof(ready), "%s.ready", file);
+	fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "loadgen: %s: %s\n", ready, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	while (!stop && access(file, F_OK))
+		usleep(1000);
+	return stop ? -1 : 0;
+}
+
 static int run_client(const struct opts *o)
 {
 	struct tally warm = { 0 }, t = { 0 };
@@ -209,6 +231,8 @@ static int run_client(const struct opts *o)
 			return 1;
 		}
 	}
+	if (o->go && wait_go(o->go))
+		return 1;
 	if (o->warmup > 0)
 		drive(o, ufd, &dst, len, o->warmup, 0, &warm);
 	took = drive(o, ufd, &dst, len, o->seconds, o->count, &t);
@@ -334,6 +358,7 @@ static int run_server(const struct opts *o)
 static const char usage[] =
 "Usage: loadgen client --load tcp|udp --to ADDR --ports LO-HI [--cpu N]\n"
 "                      [--seconds S] [--count N] [--warmup S] [--cgroup DIR]\n"
+"                      [--go FILE]\n"
 "       loadgen server --load tcp|udp --addr ADDR[,ADDR...] --ports LO-HI [--cpu N]\n"
 "\n"
 "client: TCP connect + close with SO_LINGER 0, or a UDP sendto flood, to ADDR,\n"
@@ -347,6 +372,7 @@ static const char usage[] =
 "  --count N     stop after N calls (whichever comes first)\n"
 "  --warmup S    run S seconds before measuring (default 0.1)\n"
 "  --cgroup DIR  move into cgroup DIR first (writes DIR/cgroup.procs)\n"
+"  --go FILE     create FILE.ready, then start only once FILE exists\n"
 "\n"
 "Examples:\n"
 "  loadgen server --load tcp --addr 127.0.0.1,::1 --ports 20000-20015 --cpu 1\n"
@@ -378,6 +404,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "cgroup", required_argument, NULL, 'g' },
+		{ "go", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -400,6 +427,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'n': o->count = strtoull(optarg, NULL, 10); break;
 		case 'w': o->warmup = atof(optarg); break;
 		case 'g': o->cgroup = optarg; break;
+		case 'G': o->go = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: return -EINVAL;
 		}

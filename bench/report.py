@@ -7,7 +7,7 @@
 (docs/bench-data holds a copy of WORKDIR's files, so `bench/report.py
 docs/bench-data docs` rewrites the report from the committed data.)
 WORKDIR holds the run's tab-separated files (meta, loaded, results, stats,
-apply; events and dns once parts d and e exist).  Every figure is a median
+apply, events, dns; parts d and e are written by report_parts.py).  Every figure is a median
 over the rounds with the range beside it; every ratio is taken inside one
 round (configuration / baseline measured seconds apart) before the median.
 """
@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+
+from report_parts import Parts
 
 CFGS = ("base", "empty", "sluice", "nft", "ipt", "ipset")
 NAMES = {"base": "no program", "empty": "empty program", "sluice": "sluice",
@@ -363,7 +365,7 @@ def target_apply(run, n):
                    + ".", min(per) <= T_US_PER_RULE < max(per))
 
 
-def targets(run):
+def targets(run, parts=None):
     out = []
     big = max(run.sizes) if run.sizes else 0
     out += [target_added(run, big, fam) for fam in ("4", "6")]
@@ -377,6 +379,8 @@ def targets(run):
                            f"an atomic switch measured in microseconds: {statistics.median(sw):.0f} µs "
                            f"median, {max(sw)} µs at most (one sl_agents update; from the apply "
                            f"result's timing_us.switch)."))
+    if parts:
+        out += parts.targets()
     return "\n".join(o for o in out if o)
 
 
@@ -515,10 +519,11 @@ def wall_tables(run):
     return "\n".join(out)
 
 
-def document(run, prefix):
+def document(run, prefix, parts):
     rounds = run.meta.get("rounds", "?")
     unit = "calls per CPU-second of the client" if run.metric == "cpu" else "calls per second"
-    parts = [f"""# Benchmarks
+    extra = parts
+    sections = [f"""# Benchmarks
 
 What enforcement costs, measured against what a user would use instead, in
 the same run, as ratios. `make bench` (root) wrote this file and the plots
@@ -527,7 +532,7 @@ from one run; `bench/run.sh` says how. Raw data: `{prefix}-data/`.
 {method(run)}
 ## Targets
 
-{targets(run)}
+{targets(run, parts)}
 
 ## (a) connect() and sendmsg() overhead
 
@@ -601,24 +606,8 @@ policy; for the others: from nothing):
 ![apply time against rule count]({prefix}-apply.png)
 
 {lpm_note(run)}"""]
-    parts.append(SECTIONS_TODO)
-    parts.append(FINDINGS)
-    return "\n".join(parts)
+    return "\n".join(sections + [extra.events_section(), extra.dns_section(), FINDINGS])
 
-
-SECTIONS_TODO = """## (d) Events
-
-TODO (issue 6 part d): not measured yet. Events per second from the ring
-buffer to a file sink with zero loss, and the ring size a burst of 1M
-connection attempts needs; target at least 1M events/s drained on this
-2-core machine. The harness has the stub (`bench_events` in bench/run.sh).
-
-## (e) DNS proxy
-
-TODO (issue 6 part e, after the FQDN issue): added latency p50/p99 of a query
-through the proxy against the same upstream directly, at 1k and 10k queries/s;
-target under 100 µs p50 and under 1 ms p99. Stub: `bench_dns` in bench/run.sh.
-"""
 
 FINDINGS = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "findings.md")).read() \
     if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "findings.md")) else ""
@@ -630,7 +619,7 @@ def main():
     prefix = "bench"
     plot(run, report, prefix)
     with open(f"{report}/bench.md", "w") as f:
-        f.write(document(run, prefix))
+        f.write(document(run, prefix, Parts(work, run.meta)))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@
 # switched on only while their configuration is measured.  Then a separate
 # pass reads ns per program run from kernel.bpf_stats_enabled.  Apply times
 # (sluicectl apply, nft -f, iptables-restore, ipset) are taken while the
-# configurations are loaded.  Part (d), events, and (e), the DNS proxy, are
-# marked TODO below.
+# configurations are loaded.  Parts (d), events, and (e), the DNS proxy,
+# follow with a sluiced of their own (bench/parts.sh).
 #
 # Environment:
 #   BENCH_QUICK=1      smallest sizes, 2 short rounds: checks the harness only
@@ -39,6 +39,12 @@ if [ "$QUICK" = 1 ]; then
 	WARMUP=0.01
 	APPLY_REPS=1
 	LPM_KEYS=10000
+	BURST=20000
+	EV_REPS=1
+	EV_FORMATS=json
+	EV_SECS=0.2
+	DNS_RATES=1000
+	DNS_SECS=0.2
 	REPORT=${BENCH_OUT:-$OUT/bench/report}
 else
 	SIZES=${BENCH_SIZES:-1 1000 100000 1000000}
@@ -47,6 +53,12 @@ else
 	WARMUP=0.1
 	APPLY_REPS=3
 	LPM_KEYS=1000000
+	BURST=1000000
+	EV_REPS=3
+	EV_FORMATS="json ocsf ecs cef"
+	EV_SECS=2
+	DNS_RATES="1000 10000"
+	DNS_SECS=2
 	REPORT=${BENCH_OUT:-$TOP/docs}
 fi
 LOAD_TIMEOUT=60		# a netfilter load slower than this "did not load"
@@ -56,6 +68,7 @@ CPU_SERVER=1
 [ "$(nproc)" -ge 2 ] || CPU_SERVER=0
 
 source "$TOP/bench/lib.sh"
+source "$TOP/bench/parts.sh"
 
 # Loopback targets unique to this run: $LA in the policy's /24, $LD outside
 # it.  IPv6 has only ::1 on loopback, so its denied destination is ::1 on a
@@ -69,6 +82,13 @@ _p=$((20000 + RANDOM % 300 * 32))
 PORTS_OK=$_p-$((_p + 15))
 PORTS_NO=$((_p + 16))-$((_p + 31))
 PORTS_ALL=$_p-$((_p + 31))
+# Part (e): the upstream resolver, the address it answers, the name asked.
+LU=127.$((_o2 + 1)).$_o3.53
+LA_ANS=127.$_o2.$_o3.2
+DNS_NAME=a.$BID.bench.test
+DNS_PORT=$((40000 + RANDOM % 20000))
+SUSTAINED_RING=$((4 << 20))	# sluiced's default ring
+EVF=/dev/shm/sluice-bench-$BID.events
 
 LOADS="tcp udp"
 FAMS="4 6"
@@ -362,21 +382,6 @@ lpm_pass() {
 	fi
 }
 
-# ---- (d) events and (e) DNS: TODO -----------------------------------------------------
-
-# TODO(lead, issue 6 part d): events per second from the ring buffer to a
-# file sink with zero loss (events produced in BPF = lines written by
-# sluiced), and the ring size a burst of 1M connection attempts needs.
-# Target: >= 1M events/s drained on this 2-core machine.  Write rows to
-# $WORK/events.tsv; report.py prints the section when that file exists.
-bench_events() { :; }
-
-# TODO(lead, issue 6 part e, after the FQDN issue lands): added latency p50
-# and p99 of a query through the DNS proxy against the same upstream queried
-# directly, at 1k and 10k queries/s.  Target: < 100 us p50, < 1 ms p99.
-# Write rows to $WORK/dns.tsv; report.py prints the section when it exists.
-bench_dns() { :; }
-
 # ---- main ---------------------------------------------------------------------------------
 
 write_meta() {
@@ -406,7 +411,7 @@ main() {
 		echo "bench: needs root (cgroups, BPF, nftables, iptables)" >&2
 		exit 1
 	fi
-	for f in "$BIN/loadgen" "$BIN/lpm_batch" "$BIN/empty.bpf.o" "$OUT/sluiced" "$OUT/sluicectl"; do
+	for f in "$BIN/loadgen" "$BIN/dnsload" "$BIN/lpm_batch" "$BIN/empty.bpf.o" "$OUT/sluiced" "$OUT/sluicectl"; do
 		[ -e "$f" ] || { echo "bench: $f is missing: run make bench" >&2; exit 1; }
 	done
 	WORK=$(mktemp -d "/tmp/sluice-bench-$BID.XXXXXX")
@@ -418,7 +423,8 @@ main() {
 	t0=$(date +%s)
 	write_meta
 	echo "load_start	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.tsv"
-	bench_cgroups && empty_attach && start_server tcp && start_server udp && sluice_start || {
+	bench_cgroups && empty_attach && start_server tcp && start_server udp &&
+		sluice_start --events /dev/null --dns-port 0 --rules-max "$RULES_MAX" || {
 		harness_error "setup failed"
 		exit 1
 	}
@@ -430,6 +436,7 @@ main() {
 	# The kernel's decision and event counters over the whole run.
 	"$OUT/sluicectl" --json status 2>/dev/null |
 		jq -r '.counters | to_entries[] | "\(.key)\t\(.value)"' >"$WORK/counters.tsv"
+	parts_policy
 	bench_events
 	bench_dns
 	echo "load_end	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.tsv"

@@ -28,7 +28,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok 1 - the benchmark smoke run needs root"
 	exit 1
 fi
-if ! make -s --no-print-directory OUTPUT="$OUT" all "$OUT/bench/loadgen" "$OUT/bench/lpm_batch" \
+if ! make -s --no-print-directory OUTPUT="$OUT" all "$OUT/bench/loadgen" "$OUT/bench/dnsload" "$OUT/bench/lpm_batch" \
 	"$OUT/bench/empty.bpf.o"; then
 	echo "not ok 1 - building the benchmark"
 	exit 1
