@@ -135,11 +135,11 @@ $(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
-$(OUTPUT)/bench/loadgen: bench/loadgen.c | $(OUTPUT)/bench
+$(OUTPUT)/bench/loadgen: bench/loadgen.c bench/common.h | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(OUTPUT)/bench/dnsload: bench/dnsload.c | $(OUTPUT)/bench
+$(OUTPUT)/bench/dnsload: bench/dnsload.c bench/common.h | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -pthread -o $@
 

@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "common.h"
 
 #define HDR		12
 #define MAX_MSG		512
@@ -65,51 +66,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int pin_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
-
-static int enter_cgroup(const char *dir)
-{
-	char path[4096];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "0", 1) != 1)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static socklen_t parse_addr(const char *s, unsigned int port, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		return sizeof(*s4);
-	}
-	if (inet_pton(AF_INET6, s, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		return sizeof(*s6);
-	}
-	return 0;
-}
-
 /* ---- server ------------------------------------------------------------- */
 
 /* The question's end, or 0 if the message is not one plain query. */
@@ -132,12 +88,14 @@ static int run_server(const struct opts *o)
 {
 	static const uint8_t rr[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4 };
 	struct sockaddr_storage ss, peer;
-	socklen_t len = parse_addr(o->to, o->port, &ss), plen;
+	socklen_t len = parse_addr(o->to, &ss), plen;
 	uint8_t m[MAX_MSG + sizeof(rr) + 4];
 	struct in_addr ans;
 	struct timeval tv = { .tv_usec = 200000 };
 	int fd;
 
+	if (len)
+		set_port(&ss, o->port);
 	if (!len || inet_pton(AF_INET, o->answer ? o->answer : "", &ans) != 1) {
 		fprintf(stderr, "dnsload: --addr and --answer must be addresses\n");
 		return 2;
@@ -256,13 +214,15 @@ static int run_client(const struct opts *o)
 {
 	struct client *c = calloc(1, sizeof(*c));
 	struct sockaddr_storage ss;
-	socklen_t len = parse_addr(o->to, o->port, &ss);
+	socklen_t len = parse_addr(o->to, &ss);
 	struct timeval tv = { .tv_usec = 100000 };
 	double interval = 1.0 / o->rate, start;
 	struct timespec next;
 	uint8_t q[MAX_MSG];
 	pthread_t th;
 
+	if (len)
+		set_port(&ss, o->port);
 	if (!c || !len || !o->name || strlen(o->name) > 200 || o->rate <= 0) {
 		fprintf(stderr, "dnsload: client needs --to ADDR, --name NAME and --rate QPS\n");
 		return 2;
