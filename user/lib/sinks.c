@@ -368,6 +368,12 @@ bool sl_sink_push(struct sl_sink *s, const struct sl_evrec *ev, const char *line
 
 void sl_sink_hold(struct sl_sink *s, bool hold)
 {
+	/*
+	 * A UDP receiver has no backpressure: a batch sent at once overruns its
+	 * socket buffer, so UDP sinks go on sending each event as it comes.
+	 */
+	if (s->cfg.type == SL_SINK_SYSLOG && s->cfg.transport == SL_TRANSPORT_UDP)
+		return;
 	pthread_mutex_lock(&s->mu);
 	s->held = hold;
 	if (!hold && s->n)

@@ -83,6 +83,7 @@ void sl_sink_reopen(struct sl_sink *s);
  * While held, queued events wake the writer once per batch instead of once
  * each; releasing wakes it for the rest.  The event loop holds its sinks
  * while it drains the ring, so a burst costs a few wake-ups, not one each.
+ * UDP syslog sinks are never held (no backpressure to pace a batch).
  */
 void sl_sink_hold(struct sl_sink *s, bool hold);
 
