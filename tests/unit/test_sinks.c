@@ -241,6 +241,22 @@ Test(sinks, an_unwritable_file_fails_at_start)
 	cr_expect_null(s);
 }
 
+/* Has the writer written want events within tries x 10 ms (0: now)? */
+static bool wait_written(struct sl_sink *s, uint64_t want, int tries)
+{
+	for (int i = 0; i <= tries; i++) {
+		json_object *st = sl_sink_status(s), *v;
+		uint64_t n = json_object_object_get_ex(st, "written", &v) ? json_object_get_uint64(v) : 0;
+
+		json_object_put(st);
+		if (n >= want)
+			return true;
+		if (i < tries)
+			usleep(10000);
+	}
+	return false;
+}
+
 Test(sinks, a_held_sink_writes_every_event_once_released)
 {
 	char *dir = tmpdir(), path[256];
@@ -254,11 +270,28 @@ Test(sinks, a_held_sink_writes_every_event_once_released)
 	cfg.path = path;
 	cfg.queue = 5000;
 	cr_assert_eq(sl_sink_new(&s, &cfg), 0);
-	/* 1000 events while held (a drained ring), a few after release. */
+	/*
+	 * Fewer events than a batch while held: the writer is not woken for
+	 * them, and releasing the sink must wake it.  Waited for before the
+	 * sink is freed, which would flush the queue anyway.  One event first,
+	 * so the writer has started and gone back to waiting.
+	 */
+	push_lines(s, 1, 1, 80);
+	cr_assert(wait_written(s, 1, 200));
+	usleep(100000);
 	sl_sink_hold(s, true);
-	push_lines(s, 1, 1000, 80);
+	push_lines(s, 2, 10, 80);
+	usleep(50000);
+	cr_expect(!wait_written(s, 2, 0), "a held sink woke its writer for less than a batch");
 	sl_sink_hold(s, false);
+	cr_expect(wait_written(s, 10, 200), "releasing the sink wakes its writer");
+	/* A drained ring's worth, not a multiple of the batch. */
+	sl_sink_hold(s, true);
+	push_lines(s, 11, 1000, 80);
+	sl_sink_hold(s, false);
+	cr_expect(wait_written(s, 1000, 200), "every held event written after release");
 	push_lines(s, 1001, 1010, 80);
+	cr_expect(wait_written(s, 1010, 200), "events after release are written at once");
 	sl_sink_free(s);
 	cr_expect_eq(file_lines(path, &first, &last, &size), 1010);
 	cr_expect_eq(first, 1);

@@ -99,22 +99,26 @@ static void delete_prefixes(int fd, uint32_t set, const struct sl_prefix *p,
 			    size_t stride, size_t n)
 {
 	struct sl_rule_key *k = malloc(BATCH * sizeof(*k));
+#define PFX(i) ((const struct sl_prefix *)((const char *)p + (i) * stride))
 
+	if (!k) {	/* no memory for a batch: one key at a time */
+		struct sl_rule_key one;
+
+		for (size_t i = 0; i < n; i++) {
+			rule_key(&one, set, PFX(i));
+			bpf_map_delete_elem(fd, &one);
+		}
+		return;
+	}
 	for (size_t done = 0; done < n;) {
 		__u32 c = n - done < BATCH ? (__u32)(n - done) : BATCH;
 
-		for (__u32 i = 0; i < c; i++) {
-			const void *pi = (const char *)p + (done + i) * stride;
-			struct sl_rule_key one;
-
-			rule_key(k ? &k[i] : &one, set, pi);
-			if (!k)		/* no memory for a batch: one at a time */
-				bpf_map_delete_elem(fd, &one);
-		}
-		if (k)
-			delete_chunk(fd, k, c);
+		for (__u32 i = 0; i < c; i++)
+			rule_key(&k[i], set, PFX(done + i));
+		delete_chunk(fd, k, c);
 		done += c;
 	}
+#undef PFX
 	free(k);
 }
 
